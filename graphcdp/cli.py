@@ -1,0 +1,122 @@
+"""The ``graphcdp`` command line: the stack, the schema, the API, the worker, demo data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from graphcdp.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as err:
+        print(f"graphcdp: bad setting {err}", file=sys.stderr)
+        return 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> int:
+    from stack import StackError, down, status, up
+
+    only = tuple(args.only or ())
+    try:
+        if args.action == "up":
+            print(f"graphcdp stack: starting in {settings.state_dir.resolve()}", flush=True)
+            rows = up(settings, only)
+        elif args.action == "down":
+            down(settings, only)
+            return 0
+        else:
+            rows = status(settings, only)
+    except StackError as err:
+        print(f"graphcdp stack: {err}", file=sys.stderr)
+        return 1
+    for row in rows:
+        print(row.line())
+    return 0 if args.action != "status" or all(r.ready for r in rows) else 3
+
+
+def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.schema import apply_schema
+
+    applied = apply_schema(settings)
+    print(f"graphcdp schema: {applied} statements applied (idempotent)")
+    return 0
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ingest.worker import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.demo import load_demo
+
+    sent = load_demo(args.url or f"http://{settings.api_host}:{settings.api_port}", settings)
+    print(f"graphcdp demo: sent {sent} events through the tracking API")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphcdp", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+
+    stack = sub.add_parser("stack", help="the local Neo4j, Kafka, OpenSearch and Redis")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("--only", action="append", metavar="SERVER",
+                       choices=["redis", "neo4j", "kafka", "opensearch"],
+                       help="act on this server only (repeatable)")
+    stack.set_defaults(handler=_stack)
+
+    schema = sub.add_parser("schema", help="the Neo4j constraints and indexes")
+    schema.add_argument("action", choices=["apply"])
+    schema.set_defaults(handler=_schema)
+
+    api = sub.add_parser("api", help="serve the tracking API and GraphQL")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    api.set_defaults(handler=_api)
+
+    worker = sub.add_parser("worker", help="consume cdp.events into Neo4j")
+    worker.set_defaults(handler=_worker)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo.add_argument("action", choices=["load"])
+    demo.add_argument("--url", help="the API's base URL (default: from the settings)")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""One typed settings object, read from ``GRAPHCDP_*`` environment variables.
+
+Every default points at the local stack (``graphcdp stack up``) on 127.0.0.1, so a newcomer
+needs no configuration. A bad value fails at start-up with a :class:`SettingsError` naming the
+variable. ``docker-compose.yml`` uses the same variable names (a unit test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+PREFIX = "GRAPHCDP_"
+_SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
+_WRITE_KEY = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A ``GRAPHCDP_*`` variable holds a value that cannot be used."""
+
+    def __init__(self, variable: str, value: str, reason: str) -> None:
+        super().__init__(f"{variable}={value!r}: {reason}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Kafka topics of the flow in DESIGN.md (created by ``graphcdp stack up``)."""
+
+    events: str = "cdp.events"
+    records: str = "cdp.records"
+    changes: str = "cdp.changes"
+    dlq: str = "cdp.dlq"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.events, self.records, self.changes, self.dlq)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a GraphCDP process needs to know about its environment.
+
+    Attributes are documented in README.md ("Configuration"); the environment variable of
+    an attribute is ``GRAPHCDP_`` plus its upper-cased name.
+    """
+
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = ""
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_partitions: int = 6
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    opensearch_url: str = "http://127.0.0.1:9200"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # "key:source,key:source": the write keys the tracking API accepts, each naming its source.
+    write_keys: str = "graphcdp-demo-write-key:demo"
+    worker_group: str = "graphcdp-worker"
+    worker_batch: int = 500
+    state_dir: Path = Path(".stack")
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
+    kafka_heap: str = "512m"
+    kafka_controller_port: int = 9093
+    opensearch_heap: str = "1g"
+    opensearch_transport_port: int = 9300
+    log_level: str = "INFO"
+    topics: Topics = field(default_factory=Topics)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: ``os.environ``), validating every value.
+
+        Raises:
+            SettingsError: a variable is malformed; the message names it.
+        """
+        source = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "topics":
+                continue
+            var = PREFIX + f.name.upper()
+            raw = source.get(var)
+            if raw is None:
+                continue
+            values[f.name] = _PARSERS.get(f.name, _text)(var, raw.strip())
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.parsed_write_keys()  # validate early
+        return settings
+
+    def parsed_write_keys(self) -> dict[str, str]:
+        """Map each accepted write key to the name of its source."""
+        var = PREFIX + "WRITE_KEYS"
+        keys: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in self.write_keys.split(","))):
+            key, sep, source = item.partition(":")
+            if not sep or not _WRITE_KEY.match(key) or not _SOURCE.match(source):
+                raise SettingsError(
+                    var,
+                    self.write_keys,
+                    "expected comma-separated key:source pairs, keys of 8-128 characters "
+                    "[A-Za-z0-9_.-], sources of 1-64",
+                )
+            keys[key] = source
+        return keys
+
+    def address(self, server: str) -> tuple[str, int]:
+        """The (host, port) a server of the stack listens on, from its URL setting."""
+        url = {
+            "neo4j": self.neo4j_uri,
+            "kafka": "kafka://" + self.kafka_bootstrap.split(",")[0],
+            "redis": self.redis_url,
+            "opensearch": self.opensearch_url,
+        }[server]
+        parts = urlsplit(url)
+        if parts.hostname is None or parts.port is None:
+            raise SettingsError(f"{PREFIX}{server.upper()}", url, "no host:port")
+        return parts.hostname, parts.port
+
+
+def _text(var: str, raw: str) -> str:
+    if not raw:
+        raise SettingsError(var, raw, "must not be empty")
+    return raw
+
+
+def _int_between(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(var: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(var, raw, "not an integer") from None
+        if not low <= value <= high:
+            raise SettingsError(var, raw, f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _url(*schemes: str) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes:
+            raise SettingsError(var, raw, f"scheme must be one of {', '.join(schemes)}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise SettingsError(var, raw, "port is not a number in 1-65535") from None
+        if not parts.hostname or port is None:
+            raise SettingsError(var, raw, "expected scheme://host:port")
+        return raw
+
+    return parse
+
+
+def _bootstrap(var: str, raw: str) -> str:
+    for server in raw.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(var, raw, "expected host:port[,host:port...]")
+    return raw
+
+
+def _size(var: str, raw: str) -> str:
+    if not _SIZE.match(raw.lower()):
+        raise SettingsError(var, raw, "expected a size such as 512m or 1g")
+    return raw.lower()
+
+
+def _level(var: str, raw: str) -> str:
+    if raw.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(var, raw, "expected DEBUG, INFO, WARNING or ERROR")
+    return raw.upper()
+
+
+def _path(var: str, raw: str) -> Path:
+    if not raw:
+        raise SettingsError(var, raw, "must not be empty")
+    return Path(raw)
+
+
+_PORT = _int_between(1, 65535)
+_PARSERS: dict[str, Callable[[str, str], object]] = {
+    "neo4j_uri": _url("bolt", "neo4j", "bolt+s", "neo4j+s"),
+    "neo4j_user": lambda _var, raw: raw,
+    "neo4j_password": lambda _var, raw: raw,
+    "kafka_bootstrap": _bootstrap,
+    "kafka_partitions": _int_between(1, 256),
+    "redis_url": _url("redis", "rediss"),
+    "opensearch_url": _url("http", "https"),
+    "api_port": _PORT,
+    "worker_batch": _int_between(1, 10_000),
+    "state_dir": _path,
+    "neo4j_heap": _size,
+    "neo4j_pagecache": _size,
+    "kafka_heap": _size,
+    "kafka_controller_port": _PORT,
+    "opensearch_heap": _size,
+    "opensearch_transport_port": _PORT,
+    "log_level": _level,
+}
