@@ -1,0 +1,1 @@
+"""The Starlette application: tracking API, GraphQL, health; the one composition root."""

@@ -1,0 +1,61 @@
+"""The app factory. Its lifespan is the one place that connects to servers and wires parts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graph.driver import open_driver
+from graph.repository import ProfileRepository
+from graphcdp.settings import Settings
+from ingest.http import tracking_routes
+from ingest.producer import EventProducer
+from resolvers.context import Context
+from resolvers.schema import schema
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        return Context(profiles=request.app.state.profiles)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the ASGI app; servers are reached only when the lifespan starts."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        driver = await open_driver(settings)
+        producer = EventProducer(settings)
+        await producer.start()
+        app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
+        app.state.producer = producer
+        try:
+            yield
+        finally:
+            await producer.stop()
+            await driver.close()
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    def producer_of(request: Request) -> Any:
+        return request.app.state.producer
+
+    graphql = GraphQLApp(schema, graphql_ide="graphiql")
+    routes = [
+        *tracking_routes(settings.parsed_write_keys(), producer_of),
+        Route("/healthz", health),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

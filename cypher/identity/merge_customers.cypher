@@ -1,0 +1,24 @@
+// name: identity.merge_customers
+// returns: survivor, loser (one row per merge). The loser's records and devices move to the
+// survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so old ids still answer.
+UNWIND $merges AS m
+MATCH (s:Customer {customer_id: m.survivor})
+MATCH (l:Customer {customer_id: m.loser})
+WHERE l.merged_into IS NULL
+CALL (s, l) {
+  MATCH (r:Record)-[old:BELONGS_TO]->(l)
+  MERGE (r)-[:BELONGS_TO]->(s)
+  DELETE old
+}
+CALL (s, l) {
+  MATCH (l)-[old:USES_DEVICE]->(d:Device)
+  MERGE (s)-[:USES_DEVICE]->(d)
+  DELETE old
+}
+CALL (s, l) {
+  MATCH (older:Customer)-[:MERGED_INTO]->(l)
+  SET older.merged_into = s.customer_id
+}
+SET l.merged_into = s.customer_id, l.merged_at = $now, s.updated_at = $now
+MERGE (l)-[:MERGED_INTO {at: $now, cause: m.cause}]->(s)
+RETURN s.customer_id AS survivor, l.customer_id AS loser

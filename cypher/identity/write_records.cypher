@@ -1,0 +1,34 @@
+// name: identity.write_records
+// returns: record_id, customer_id (one row per record written). Rows are ordered by the
+// caller by observation time, so the newest value of a golden attribute is the one kept.
+UNWIND $rows AS row
+MERGE (c:Customer {customer_id: row.customer_id})
+  ON CREATE SET c.created_at = $now
+SET c.updated_at = $now
+WITH c, row
+CALL (c, row) {
+  WITH c, row
+  WHERE coalesce(c.observed_at, '') <= row.timestamp
+  SET c += row.golden, c.observed_at = row.timestamp
+}
+MERGE (r:Record {record_id: row.record_id})
+  ON CREATE SET r.source = row.source, r.kind = row.kind, r.received_at = row.received_at,
+                r.timestamp = row.timestamp, r.attributes = row.attributes
+MERGE (r)-[:BELONGS_TO]->(c)
+WITH c, r, row
+CALL (r, row) {
+  UNWIND row.identifier_keys AS key
+  MATCH (i:Identifier {key: key})
+  MERGE (r)-[:HAS_IDENTIFIER]->(i)
+}
+CALL (c, r, row) {
+  UNWIND row.devices AS dev
+  MERGE (d:Device {device_id: dev.device_id})
+    ON CREATE SET d.kind = dev.kind, d.os = dev.os, d.user_agent = dev.user_agent,
+                  d.first_seen = row.timestamp
+  SET d.last_seen = CASE WHEN coalesce(d.last_seen, '') < row.timestamp
+                         THEN row.timestamp ELSE d.last_seen END
+  MERGE (c)-[:USES_DEVICE]->(d)
+  MERGE (r)-[:SEEN_ON]->(d)
+}
+RETURN r.record_id AS record_id, c.customer_id AS customer_id

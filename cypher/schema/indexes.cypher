@@ -1,0 +1,8 @@
+// name: schema.indexes
+// returns: nothing; the indexes the first queries need (lookups by type, time and source).
+CREATE INDEX identifier_type IF NOT EXISTS FOR (n:Identifier) ON (n.type);
+CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
+CREATE INDEX customer_updated_at IF NOT EXISTS FOR (n:Customer) ON (n.updated_at);
+CREATE INDEX customer_merged_into IF NOT EXISTS FOR (n:Customer) ON (n.merged_into);
+CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
+CREATE FULLTEXT INDEX customer_text IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.email, n.phone];

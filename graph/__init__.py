@@ -1,0 +1,1 @@
+"""Neo4j: driver lifecycle, the Cypher loader, schema and repositories."""

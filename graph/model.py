@@ -1,0 +1,105 @@
+"""The graph model's values: plain frozen dataclasses, no I/O (DESIGN.md "Graph model")."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+IdentifierType = Literal["user_id", "anonymous_id", "email", "phone"]
+IDENTIFIER_TYPES: tuple[IdentifierType, ...] = ("user_id", "anonymous_id", "email", "phone")
+_CUSTOMER_NS = uuid.UUID("6f1c4c1e-9d0e-4c52-8a5e-2f3a8e1b7c10")
+_PHONE_JUNK = re.compile(r"[\s().\-/]")
+
+
+class InvalidIdentifier(ValueError):
+    """An identifier value that normalises to nothing usable."""
+
+
+@dataclass(frozen=True, order=True)
+class Identifier:
+    """An identifier as stored: ``key`` is ``type:normalised_value`` (unique in the graph)."""
+
+    type: IdentifierType
+    value: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.value}"
+
+    @classmethod
+    def of(cls, type_: IdentifierType, raw: str) -> Identifier:
+        """Normalise ``raw`` for its type (emails lower-cased, phones reduced to digits)."""
+        return cls(type_, normalise(type_, raw))
+
+
+def normalise(type_: IdentifierType, raw: str) -> str:
+    """The canonical form of an identifier value.
+
+    Raises:
+        InvalidIdentifier: nothing usable remains after normalisation.
+    """
+    value = raw.strip()
+    if type_ == "email":
+        value = value.lower()
+        local, at, domain = value.partition("@")
+        if not at or not local or "." not in domain or " " in value:
+            raise InvalidIdentifier(f"not an email address: {raw!r}")
+    elif type_ == "phone":
+        plus = value.startswith("+")
+        digits = _PHONE_JUNK.sub("", value.removeprefix("+"))
+        if not digits.isdigit() or not 6 <= len(digits) <= 15:
+            raise InvalidIdentifier(f"not a phone number: {raw!r}")
+        value = ("+" if plus else "") + digits
+    if not value:
+        raise InvalidIdentifier(f"empty {type_}")
+    if len(value) > 256:
+        raise InvalidIdentifier(f"{type_} longer than 256 characters")
+    return value
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    kind: str = "unknown"
+    os: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One source observation of a person (an identify call, a CRM row): a ``Record`` node."""
+
+    record_id: str
+    source: str
+    received_at: str
+    timestamp: str
+    identifiers: tuple[Identifier, ...]
+    attributes_json: str = "{}"
+    golden: dict[str, str | int | float | bool] = field(default_factory=dict)
+    devices: tuple[Device, ...] = ()
+    kind: str = "identify"
+
+
+def new_customer_id(first_record_id: str) -> str:
+    """A customer id derived from the record that created it, so a replay gives the same id."""
+    return "cus_" + uuid.uuid5(_CUSTOMER_NS, first_record_id).hex[:20]
+
+
+@dataclass(frozen=True)
+class ExistingCustomer:
+    """A customer an identifier already leads to (as the graph knows it)."""
+
+    customer_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where resolution put one connected cluster of a batch."""
+
+    customer_id: str
+    created: bool
+    record_ids: tuple[str, ...]
+    merged: tuple[str, ...]  # customers folded into ``customer_id`` (they become redirects)

@@ -1,0 +1,159 @@
+"""Neo4j repositories: every Cypher comes from ``cypher/`` by name; writes are UNWIND batches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
+
+from graph.cypher import q
+from graph.model import Assignment, ExistingCustomer, Observation
+
+# Resolution is pure logic (matching.deterministic.plan); the repository only feeds it.
+Planner = Callable[[Sequence[Observation], Mapping[str, list[ExistingCustomer]]], list[Assignment]]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one batch changed: records written, customers created, merges done."""
+
+    written: dict[str, str]  # record_id -> customer_id
+    created: tuple[str, ...]
+    merges: tuple[tuple[str, str], ...]  # (survivor, loser)
+    skipped: tuple[str, ...]  # record ids already in the graph (replays)
+
+
+@dataclass(frozen=True)
+class Profile:
+    customer: dict[str, Any]
+    requested_id: str
+    identifiers: list[dict[str, str]]
+    devices: list[dict[str, Any]]
+    record_count: int
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class IdentityRepository:
+    """Writes observations and resolves them into customers, one transaction per batch."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def apply(self, batch: Sequence[Observation], planner: Planner) -> WriteResult:
+        """Lock the batch's identifiers, plan with what the graph holds, write; retried whole.
+
+        The identifiers are write-locked first (sorted, to keep the lock order stable), so a
+        concurrent batch that shares an identifier waits and then sees this one's customers.
+        """
+        async with self._driver.session(database=self._database) as session:
+            return await session.execute_write(self._apply, list(batch), planner)
+
+    @staticmethod
+    @unit_of_work(metadata={"query": "identity.apply_batch"})
+    async def _apply(
+        tx: AsyncManagedTransaction, batch: list[Observation], planner: Planner
+    ) -> WriteResult:
+        now = now_iso()
+        idents = sorted({i for obs in batch for i in obs.identifiers})
+        await tx.run(
+            q("identity.lock_identifiers").text,
+            identifiers=[{"key": i.key, "type": i.type, "value": i.value} for i in idents],
+            now=now,
+        )
+        found = await tx.run(
+            q("identity.find_records").text, record_ids=[o.record_id for o in batch]
+        )
+        known = {row["record_id"] async for row in found}
+        fresh = [o for o in batch if o.record_id not in known]
+        if not fresh:
+            return WriteResult({}, (), (), tuple(sorted(known)))
+        reach = await tx.run(
+            q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
+        )
+        existing = {
+            row["key"]: [ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]]
+            async for row in reach
+        }
+        placed = planner(fresh, existing)
+        merges = [
+            {"survivor": p.customer_id, "loser": loser, "cause": "shared identifier"}
+            for p in placed
+            for loser in p.merged
+        ]
+        if merges:
+            await (await tx.run(q("identity.merge_customers").text, merges=merges, now=now)).consume()
+        owner = {rid: p.customer_id for p in placed for rid in p.record_ids}
+        rows = [_row(o, owner[o.record_id]) for o in sorted(fresh, key=lambda o: o.timestamp)]
+        written = await tx.run(q("identity.write_records").text, rows=rows, now=now)
+        result = {row["record_id"]: row["customer_id"] async for row in written}
+        return WriteResult(
+            written=result,
+            created=tuple(p.customer_id for p in placed if p.created),
+            merges=tuple((m["survivor"], m["loser"]) for m in merges),
+            skipped=tuple(sorted(known)),
+        )
+
+
+def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "record_id": obs.record_id,
+        "source": obs.source,
+        "kind": obs.kind,
+        "received_at": obs.received_at,
+        "timestamp": obs.timestamp,
+        "attributes": obs.attributes_json,
+        "golden": dict(obs.golden),
+        "identifier_keys": [i.key for i in obs.identifiers],
+        "devices": [
+            {"device_id": d.device_id, "kind": d.kind, "os": d.os, "user_agent": d.user_agent}
+            for d in obs.devices
+        ],
+    }
+
+
+class ProfileRepository:
+    """Reads of unified profiles (routed to readers)."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def customer_id_for(self, key: str) -> str | None:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.find_by_identifier").query(),
+            key=key,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        return str(records[0]["customer_id"]) if records else None
+
+    async def profile(self, customer_id: str) -> Profile | None:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.get_profile").query(),
+            customer_id=customer_id,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        if not records:
+            return None
+        row = records[0]
+        return Profile(
+            customer=dict(row["customer"]),
+            requested_id=row["requested_id"],
+            identifiers=list(row["identifiers"]),
+            devices=list(row["devices"]),
+            record_count=int(row["record_count"]),
+        )
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)

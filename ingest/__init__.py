@@ -1,0 +1,1 @@
+"""Ingest: the Segment-compatible HTTP API, Kafka producer and worker, validation."""

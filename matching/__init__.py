@@ -1,0 +1,1 @@
+"""Identity matching: deterministic clustering now; Splink models and scoring to come."""

@@ -1,0 +1,73 @@
+"""Deterministic resolution of a batch of observations: pure logic over plain values.
+
+Records that share an identifier belong to one customer. Given the batch and, for each of its
+identifier keys, the customers those keys already lead to, :func:`plan` says which customer
+each record joins, which customers are created, and which merge into which (the oldest
+customer survives, so customer ids stay stable). Merge protection (limits, degree caps,
+blocked values) arrives with the identity-rules issue and will plug in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from graph.model import Assignment, ExistingCustomer, Observation, new_customer_id
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def plan(
+    batch: Sequence[Observation],
+    existing: Mapping[str, Iterable[ExistingCustomer]],
+) -> list[Assignment]:
+    """Cluster ``batch`` with the customers its identifier keys already lead to.
+
+    Args:
+        batch: new observations (records already in the graph must be left out).
+        existing: identifier key -> customers reachable through that key today.
+
+    Returns:
+        One assignment per cluster, in the order of each cluster's first record.
+    """
+    uf = _UnionFind()
+    customers: dict[str, ExistingCustomer] = {}
+    for obs in batch:
+        node = "r:" + obs.record_id
+        uf.find(node)
+        for ident in obs.identifiers:
+            uf.union(node, "k:" + ident.key)
+            for customer in existing.get(ident.key, ()):
+                customers[customer.customer_id] = customer
+                uf.union(node, "c:" + customer.customer_id)
+    clusters: dict[str, list[str]] = {}
+    members: dict[str, list[ExistingCustomer]] = {}
+    for obs in batch:
+        clusters.setdefault(uf.find("r:" + obs.record_id), []).append(obs.record_id)
+    for customer in customers.values():
+        members.setdefault(uf.find("c:" + customer.customer_id), []).append(customer)
+    result = []
+    for root, record_ids in clusters.items():
+        found = sorted(members.get(root, []), key=lambda c: (c.created_at, c.customer_id))
+        if found:
+            survivor, losers = found[0].customer_id, tuple(c.customer_id for c in found[1:])
+            result.append(Assignment(survivor, False, tuple(record_ids), losers))
+        else:
+            result.append(Assignment(new_customer_id(record_ids[0]), True, tuple(record_ids), ()))
+    return result

@@ -1,0 +1,1 @@
+"""Strawberry GraphQL: types, queries, mutations and loaders per feature; the schema."""

@@ -1,0 +1,39 @@
+"""Profile lookups: by customer id (redirects followed) or by any identifier."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from graph.model import Identifier as IdentifierValue
+from graph.model import InvalidIdentifier
+from resolvers.context import Info
+from resolvers.customer.types import Customer, IdentifierInput
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(description="One customer, by id or by an identifier (exactly one of them).")
+    async def customer(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,  # noqa: A002 - GraphQL argument name
+        identifier: IdentifierInput | None = None,
+    ) -> Customer | None:
+        if (id is None) == (identifier is None):
+            raise GraphQLError(
+                "customer needs exactly one of `id` or `identifier`",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+        profiles = info.context.profiles
+        customer_id: str | None = str(id) if id is not None else None
+        if identifier is not None:
+            try:
+                key = IdentifierValue.of(identifier.type.value, identifier.value).key
+            except InvalidIdentifier as err:
+                raise GraphQLError(str(err), extensions={"code": "BAD_USER_INPUT"}) from None
+            customer_id = await profiles.customer_id_for(key)
+        if customer_id is None:
+            return None
+        profile = await profiles.profile(customer_id)
+        return Customer.from_profile(profile) if profile else None

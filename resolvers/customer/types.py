@@ -1,0 +1,88 @@
+"""GraphQL types of the unified profile."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from graph.repository import Profile
+
+
+@strawberry.enum(description="Kinds of identifier a customer can be looked up by.")
+class IdentifierType(Enum):
+    EMAIL = "email"
+    PHONE = "phone"
+    USER_ID = "user_id"
+    ANONYMOUS_ID = "anonymous_id"
+
+
+@strawberry.input(description="An identifier value of a given type (normalised on lookup).")
+class IdentifierInput:
+    type: IdentifierType
+    value: str
+
+
+@strawberry.type
+class Identifier:
+    key: str
+    type: IdentifierType
+    value: str
+
+
+@strawberry.type
+class Device:
+    id: strawberry.ID
+    kind: str | None
+    os: str | None
+    first_seen: str | None
+    last_seen: str | None
+
+
+@strawberry.type(description="A unified customer profile.")
+class Customer:
+    id: strawberry.ID
+    requested_id: strawberry.ID = strawberry.field(
+        description="The id asked for; differs from id when it was merged into this customer."
+    )
+    display_name: str | None
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    created_at: str | None
+    updated_at: str | None
+    record_count: int
+    identifiers: list[Identifier]
+    devices: list[Device]
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> Customer:
+        c = profile.customer
+        return cls(
+            id=strawberry.ID(c["customer_id"]),
+            requested_id=strawberry.ID(profile.requested_id),
+            display_name=c.get("display_name"),
+            email=c.get("email"),
+            phone=c.get("phone"),
+            first_name=c.get("first_name"),
+            last_name=c.get("last_name"),
+            created_at=c.get("created_at"),
+            updated_at=c.get("updated_at"),
+            record_count=profile.record_count,
+            identifiers=[
+                Identifier(key=i["key"], type=IdentifierType(i["type"]), value=i["value"])
+                for i in profile.identifiers
+                if i["type"] in IdentifierType._value2member_map_
+            ],
+            devices=[
+                Device(
+                    id=strawberry.ID(d["device_id"]),
+                    kind=d.get("kind"),
+                    os=d.get("os"),
+                    first_seen=d.get("first_seen"),
+                    last_seen=d.get("last_seen"),
+                )
+                for d in profile.devices
+            ],
+        )

@@ -1,0 +1,20 @@
+"""The GraphQL schema: feature query types merged, with limits on by default."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from resolvers.customer.queries import CustomerQueries
+
+Query = merge_types("Query", (CustomerQueries,))
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        QueryDepthLimiter(max_depth=10),
+        MaxTokensLimiter(max_token_count=2000),
+        MaxAliasesLimiter(max_alias_count=30),
+    ],
+)
