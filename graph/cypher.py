@@ -35,7 +35,7 @@ class CypherQuery:
 
     def query(self) -> Query:
         """The text as a driver ``Query`` tagged with its name (``SHOW TRANSACTIONS`` shows it)."""
-        return Query(self.text, metadata={"query": self.name})  # type: ignore[arg-type]
+        return Query(self.text, metadata={"query": self.name})
 
     def statements(self) -> list[str]:
         """The ``;``-separated statements of a schema file (a plain query has one)."""

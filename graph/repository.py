@@ -79,7 +79,9 @@ class IdentityRepository:
             q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
         )
         existing = {
-            row["key"]: [ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]]
+            row["key"]: [
+                ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]
+            ]
             async for row in reach
         }
         placed = planner(fresh, existing)
@@ -89,7 +91,9 @@ class IdentityRepository:
             for loser in p.merged
         ]
         if merges:
-            await (await tx.run(q("identity.merge_customers").text, merges=merges, now=now)).consume()
+            await (
+                await tx.run(q("identity.merge_customers").text, merges=merges, now=now)
+            ).consume()
         owner = {rid: p.customer_id for p in placed for rid in p.record_ids}
         rows = [_row(o, owner[o.record_id]) for o in sorted(fresh, key=lambda o: o.timestamp)]
         written = await tx.run(q("identity.write_records").text, rows=rows, now=now)

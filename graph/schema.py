@@ -18,7 +18,7 @@ def apply_schema(settings: Settings) -> int:
                 continue
             for statement in query.statements():
                 driver.execute_query(
-                    Query(statement, metadata={"query": name}),  # type: ignore[arg-type]
+                    Query(statement, metadata={"query": name}),
                     database_=settings.neo4j_database,
                 )
                 count += 1

@@ -88,15 +88,25 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dev(settings: Settings, args: argparse.Namespace) -> int:
+    from graphcdp.dev import run_dev
+
+    return run_dev(settings)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphcdp", description=__doc__)
     sub = parser.add_subparsers(title="commands")
 
     stack = sub.add_parser("stack", help="the local Neo4j, Kafka, OpenSearch and Redis")
     stack.add_argument("action", choices=["up", "down", "status"])
-    stack.add_argument("--only", action="append", metavar="SERVER",
-                       choices=["redis", "neo4j", "kafka", "opensearch"],
-                       help="act on this server only (repeatable)")
+    stack.add_argument(
+        "--only",
+        action="append",
+        metavar="SERVER",
+        choices=["redis", "neo4j", "kafka", "opensearch"],
+        help="act on this server only (repeatable)",
+    )
     stack.set_defaults(handler=_stack)
 
     schema = sub.add_parser("schema", help="the Neo4j constraints and indexes")
@@ -110,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="consume cdp.events into Neo4j")
     worker.set_defaults(handler=_worker)
+
+    dev = sub.add_parser("dev", help="API + worker + demo data until Ctrl-C (make run)")
+    dev.set_defaults(handler=_dev)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])

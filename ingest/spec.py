@@ -143,7 +143,9 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
     )
 
 
-def _golden(traits: Mapping[str, Any], identifiers: list[Identifier]) -> dict[str, str | int | float | bool]:
+def _golden(
+    traits: Mapping[str, Any], identifiers: list[Identifier]
+) -> dict[str, str | int | float | bool]:
     golden: dict[str, str | int | float | bool] = {}
     for trait, attr in GOLDEN_TRAITS.items():
         value = traits.get(trait)
@@ -152,27 +154,32 @@ def _golden(traits: Mapping[str, Any], identifiers: list[Identifier]) -> dict[st
     for ident in identifiers:
         if ident.type in ("email", "phone"):
             golden[ident.type] = ident.value
-    full = " ".join(str(golden[k]) for k in ("first_name", "last_name") if k in golden)
-    display = golden.get("name") or full or golden.get("email")
-    if display:
-        golden["display_name"] = str(display)
     return golden
 
 
 def _devices(envelope: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[Device, ...]:
-    device = context.get("device") if isinstance(context.get("device"), dict) else {}
-    os_info = context.get("os") if isinstance(context.get("os"), dict) else {}
-    os_name = os_info.get("name") if isinstance(os_info.get("name"), str) else None
-    agent = context.get("userAgent") if isinstance(context.get("userAgent"), str) else None
-    device_id = device.get("id") if isinstance(device, dict) else None
-    if isinstance(device_id, str) and device_id.strip():
-        kind = device.get("type") if isinstance(device.get("type"), str) else "mobile"
-        return (Device(device_id.strip(), kind, os_name, agent),)
-    anonymous_id = envelope.get("anonymousId")
-    if isinstance(anonymous_id, str) and anonymous_id.strip():
+    device = _obj(context, "device")
+    os_name = _str(_obj(context, "os"), "name")
+    agent = _str(context, "userAgent")
+    device_id = _str(device, "id")
+    if device_id:
+        kind = _str(device, "type") or "mobile"
+        return (Device(device_id, kind, os_name, agent),)
+    anonymous_id = _str(envelope, "anonymousId")
+    if anonymous_id:
         # A browser or app install without a device id is known by its anonymous id.
-        return (Device(anonymous_id.strip(), "browser" if agent else "unknown", os_name, agent),)
+        return (Device(anonymous_id, "browser" if agent else "unknown", os_name, agent),)
     return ()
+
+
+def _obj(parent: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = parent.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(parent: Mapping[str, Any], name: str) -> str | None:
+    value = parent.get(name)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _id(body: dict[str, Any], name: str) -> str | None:

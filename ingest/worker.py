@@ -9,6 +9,7 @@ cannot be applied goes to ``cdp.dlq`` with its cause, source topic, partition an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -64,14 +65,14 @@ def dead_letter(message: ConsumerRecord[bytes, bytes], error: str) -> bytes:
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Consume until ``stop`` is set (or SIGTERM/SIGINT), one Neo4j transaction per batch."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     consumer = AIOKafkaConsumer(
@@ -97,7 +98,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             if parsed.observations:
                 result = await repo.apply(parsed.observations, plan)
             for message, error in parsed.dead:
-                await dlq.send_and_wait(settings.topics.dlq, dead_letter(message, error), key=message.key)
+                await dlq.send_and_wait(
+                    settings.topics.dlq, dead_letter(message, error), key=message.key
+                )
             await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
             log.info(
                 "batch applied: %d messages, %d written, %d replayed, %d merges, %d dead",
@@ -111,5 +114,3 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await consumer.stop()
         await dlq.stop()
         await driver.close()
-
-

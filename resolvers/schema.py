@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
@@ -13,8 +15,8 @@ Query = merge_types("Query", (CustomerQueries,))
 schema = strawberry.Schema(
     query=Query,
     extensions=[
-        QueryDepthLimiter(max_depth=10),
-        MaxTokensLimiter(max_token_count=2000),
-        MaxAliasesLimiter(max_alias_count=30),
+        partial(QueryDepthLimiter, max_depth=10),
+        partial(MaxTokensLimiter, max_token_count=2000),
+        partial(MaxAliasesLimiter, max_alias_count=30),
     ],
 )

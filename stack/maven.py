@@ -14,7 +14,9 @@ import subprocess
 from pathlib import Path
 
 JAVA_DIR = Path(__file__).parent / "java"
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphcdp" / "classpath"
+CACHE_DIR = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "graphcdp" / "classpath"
+)
 
 
 class MavenError(RuntimeError):
@@ -43,8 +45,16 @@ def classpath(name: str) -> list[Path]:
         raise MavenError("mvn is not on PATH (install Debian's maven package)")
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
-    base = [mvn, "-B", "-q", "-f", str(path), "-Dmaven.artifact.threads=8",
-            "dependency:build-classpath", f"-Dmdep.outputFile={tmp}"]
+    base = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(path),
+        "-Dmaven.artifact.threads=8",
+        "dependency:build-classpath",
+        f"-Dmdep.outputFile={tmp}",
+    ]
     # Offline first: every jar may already be in ~/.m2 from another pom or an earlier run.
     for extra in (["-o"], []):
         done = subprocess.run(base + extra, capture_output=True, text=True, check=False)

@@ -46,7 +46,9 @@ class Managed:
         """Start ``argv`` detached (own session), output appended to the console log."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            log.write(f"\n=== graphcdp stack: starting {self.name} at {time.ctime()} ===\n".encode())
+            log.write(
+                f"\n=== graphcdp stack: starting {self.name} at {time.ctime()} ===\n".encode()
+            )
             log.flush()
             proc = subprocess.Popen(
                 list(argv),

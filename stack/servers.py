@@ -188,14 +188,22 @@ class Kafka(Server):
             "log4j.logger.kafka=INFO\nlog4j.logger.org.apache.kafka=INFO\n"
             "log4j.logger.state.change.logger=WARN\nlog4j.logger.kafka.request.logger=WARN\n"
         )
-        jvm = [*_jvm(self.settings.kafka_heap, self.home), f"-Dlog4j.configuration=file:{log4j}",
-               f"-Dkafka.logs.dir={self.home / 'logs'}", "-cp", jars]
+        jvm = [
+            *_jvm(self.settings.kafka_heap, self.home),
+            f"-Dlog4j.configuration=file:{log4j}",
+            f"-Dkafka.logs.dir={self.home / 'logs'}",
+            "-cp",
+            jars,
+        ]
         if not (data / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             shutil.rmtree(data, ignore_errors=True)
             fmt = subprocess.run(
                 [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(conf)],
-                capture_output=True, text=True, check=False, timeout=120,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
             )
             if fmt.returncode != 0:
                 raise ProcessError(f"kafka storage format failed:\n{fmt.stdout}{fmt.stderr}")
@@ -206,8 +214,10 @@ class Kafka(Server):
 
     def after_start(self) -> None:
         asyncio.run(_kafka_topics(self.settings, True))
-        self.notes = f"topics: {', '.join(self.settings.topics.all())} " \
-                     f"({self.settings.kafka_partitions} partitions)"
+        self.notes = (
+            f"topics: {', '.join(self.settings.topics.all())} "
+            f"({self.settings.kafka_partitions} partitions)"
+        )
 
 
 async def _kafka_topics(settings: Settings, create: bool) -> bool:
@@ -263,8 +273,21 @@ class Redis(Server):
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         return [
-            binary, "--bind", self.host, "--port", str(self.port), "--dir", str(data),
-            "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
+            binary,
+            "--bind",
+            self.host,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(data),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
         ]
 
     def ready(self) -> bool:

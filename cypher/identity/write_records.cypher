@@ -11,6 +11,11 @@ CALL (c, row) {
   WHERE coalesce(c.observed_at, '') <= row.timestamp
   SET c += row.golden, c.observed_at = row.timestamp
 }
+SET c.display_name = coalesce(
+  c.name,
+  CASE WHEN c.first_name IS NOT NULL OR c.last_name IS NOT NULL
+       THEN trim(coalesce(c.first_name, '') + ' ' + coalesce(c.last_name, '')) END,
+  c.email)
 MERGE (r:Record {record_id: row.record_id})
   ON CREATE SET r.source = row.source, r.kind = row.kind, r.received_at = row.received_at,
                 r.timestamp = row.timestamp, r.attributes = row.attributes

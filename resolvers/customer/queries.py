@@ -17,7 +17,7 @@ class CustomerQueries:
     async def customer(
         self,
         info: Info,
-        id: strawberry.ID | None = None,  # noqa: A002 - GraphQL argument name
+        id: strawberry.ID | None = None,
         identifier: IdentifierInput | None = None,
     ) -> Customer | None:
         if (id is None) == (identifier is None):

@@ -1,0 +1,72 @@
+"""The running service: the real API and worker processes on the real stack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph.schema import apply_schema
+from graphcdp.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    settings = Settings.from_env()
+    from stack import up
+
+    up(settings)
+    apply_schema(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start `graphcdp api` and `graphcdp worker`; yield the API's base URL."""
+    port = _free_port()
+    logs: Path = tmp_path_factory.mktemp("service")
+    env = {**os.environ, "GRAPHCDP_API_PORT": str(port)}
+    exe = [sys.executable, "-m", "graphcdp.cli"]
+    procs = []
+    for name in ("api", "worker"):
+        log = (logs / f"{name}.log").open("wb")
+        procs.append((name, subprocess.Popen([*exe, name], env=env, stdout=log, stderr=log), log))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            for name, proc, _ in procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{(logs / f'{name}.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"API not healthy:\n{(logs / 'api.log').read_text()}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        for _, proc, _ in procs:
+            proc.terminate()
+        for _, proc, log in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()

@@ -1,0 +1,143 @@
+"""POST /v1/identify -> Kafka -> worker -> Neo4j -> GraphQL, through the running service."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from graphcdp.settings import Settings
+
+PROFILE = """
+query ($type: IdentifierType!, $value: String!) {
+  customer(identifier: {type: $type, value: $value}) {
+    id requestedId displayName email recordCount
+    identifiers { type value }
+    devices { id kind os }
+  }
+}"""
+
+
+def _key(settings: Settings) -> str:
+    return next(iter(settings.parsed_write_keys()))
+
+
+def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
+    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def _wait_for(
+    base: str, type_: str, value: str, records: int, timeout: float = 30
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    customer = None
+    while time.monotonic() < deadline:
+        customer = _graphql(base, PROFILE, type=type_, value=value)["data"]["customer"]
+        if customer and customer["recordCount"] >= records:
+            return dict(customer)
+        time.sleep(0.2)
+    raise AssertionError(f"no customer with {records} records for {type_} {value}: {customer}")
+
+
+def test_two_identify_calls_sharing_an_email_land_in_one_customer(
+    service: str, settings: Settings
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    email = f"Ada.{tag}@Example.com"
+    auth = (_key(settings), "")
+    first = httpx.post(
+        f"{service}/v1/identify",
+        auth=auth,
+        json={
+            "anonymousId": f"anon-{tag}",
+            "traits": {"email": email, "firstName": "Ada"},
+            "context": {"userAgent": "Mozilla/5.0"},
+        },
+    )
+    assert first.status_code == 200
+    assert first.json() == {"success": True}
+    second = httpx.post(
+        f"{service}/v1/identify",
+        auth=auth,
+        json={
+            "userId": f"user-{tag}",
+            "traits": {"email": email.lower(), "lastName": "Lovelace"},
+            "context": {"device": {"id": f"ios-{tag}", "type": "ios"}, "os": {"name": "iOS"}},
+        },
+    )
+    assert second.status_code == 200
+    customer = _wait_for(service, "EMAIL", email, records=2)
+    assert customer["email"] == email.lower()
+    assert customer["displayName"] == "Ada Lovelace"
+    assert {(i["type"], i["value"]) for i in customer["identifiers"]} == {
+        ("ANONYMOUS_ID", f"anon-{tag}"),
+        ("USER_ID", f"user-{tag}"),
+        ("EMAIL", email.lower()),
+    }
+    assert {(d["id"], d["kind"]) for d in customer["devices"]} == {
+        (f"anon-{tag}", "browser"),
+        (f"ios-{tag}", "ios"),
+    }
+    # Every identifier leads to the same customer, and so does its id.
+    for type_, value in (("USER_ID", f"user-{tag}"), ("ANONYMOUS_ID", f"anon-{tag}")):
+        assert _wait_for(service, type_, value, records=2)["id"] == customer["id"]
+    by_id = _graphql(service, "query ($id: ID!) { customer(id: $id) { id } }", id=customer["id"])
+    assert by_id["data"]["customer"]["id"] == customer["id"]
+
+
+def test_write_key_in_the_body_and_gzip_bodies_are_accepted(
+    service: str, settings: Settings
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    phone = f"+1 415 {int(tag[:6], 16) % 10**7:07d}"  # unique, or it would join earlier runs
+    body = {"userId": f"gz-{tag}", "writeKey": _key(settings), "traits": {"phone": phone}}
+    reply = httpx.post(
+        f"{service}/v1/identify",
+        content=gzip.compress(json.dumps(body).encode()),
+        headers={"content-encoding": "gzip", "content-type": "application/json"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert _wait_for(service, "USER_ID", f"gz-{tag}", records=1)["recordCount"] == 1
+
+
+def test_a_wrong_or_missing_write_key_is_rejected_with_401(service: str) -> None:
+    call = {"userId": "nobody"}
+    wrong = httpx.post(f"{service}/v1/identify", auth=("not-a-real-key", ""), json=call)
+    assert wrong.status_code == 401
+    assert wrong.json() == {"success": False, "error": "unknown write key"}
+    missing = httpx.post(f"{service}/v1/identify", json=call)
+    assert missing.status_code == 401
+    assert "missing write key" in missing.json()["error"]
+
+
+def test_invalid_calls_get_400_naming_the_field(service: str, settings: Settings) -> None:
+    auth = (_key(settings), "")
+    cases = [
+        (b"{not json", "body"),
+        (json.dumps({"traits": {}}).encode(), "userId"),
+        (json.dumps({"userId": "u", "timestamp": "yesterday"}).encode(), "timestamp"),
+        (json.dumps({"userId": "u", "traits": "x" * 40_000}).encode(), "body"),
+    ]
+    for content, field in cases:
+        reply = httpx.post(f"{service}/v1/identify", auth=auth, content=content)
+        assert reply.status_code == 400, (field, reply.text)
+        assert reply.json()["field"] == field
+
+
+def test_graphql_rejects_ambiguous_lookups_and_bad_identifiers(service: str) -> None:
+    both = _graphql(
+        service, '{ customer(id: "x", identifier: {type: EMAIL, value: "a@b.co"}) { id } }'
+    )
+    assert both["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    bad = _graphql(service, PROFILE, type="EMAIL", value="not-an-email")
+    assert "not an email address" in bad["errors"][0]["message"]
+    assert _graphql(service, PROFILE, type="USER_ID", value=f"none-{uuid.uuid4()}")["data"] == {
+        "customer": None
+    }

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from graph.model import ExistingCustomer, Identifier, Observation, new_customer_id
+from matching.deterministic import plan
+
+
+def _obs(record_id: str, *keys: str) -> Observation:
+    idents = tuple(Identifier(k.split(":")[0], k.split(":", 1)[1]) for k in keys)  # type: ignore[arg-type]
+    return Observation(record_id, "web", "t", "t", idents)
+
+
+def test_records_sharing_an_identifier_form_one_new_customer() -> None:
+    out = plan(
+        [
+            _obs("r1", "email:a@x.co"),
+            _obs("r2", "email:a@x.co", "user_id:u"),
+            _obs("r3", "user_id:other"),
+        ],
+        {},
+    )
+    assert [(a.record_ids, a.created) for a in out] == [(("r1", "r2"), True), (("r3",), True)]
+    assert out[0].customer_id == new_customer_id("r1")  # stable across replays
+
+
+def test_record_joins_the_customer_its_identifier_leads_to() -> None:
+    out = plan([_obs("r9", "phone:+1555")], {"phone:+1555": [ExistingCustomer("cus_a", "2026")]})
+    assert [(a.customer_id, a.created, a.merged) for a in out] == [("cus_a", False, ())]
+
+
+def test_a_record_connecting_two_customers_merges_them_into_the_older() -> None:
+    existing = {
+        "email:a@x.co": [ExistingCustomer("cus_new", "2026-02")],
+        "user_id:u": [ExistingCustomer("cus_old", "2026-01")],
+    }
+    out = plan([_obs("r5", "email:a@x.co", "user_id:u")], existing)
+    assert [(a.customer_id, a.merged) for a in out] == [("cus_old", ("cus_new",))]
+
+
+def test_transitive_links_inside_one_batch() -> None:
+    existing = {"user_id:c": [ExistingCustomer("cus_c", "2026-03")]}
+    out = plan(
+        [
+            _obs("r1", "email:a@x.co"),
+            _obs("r2", "phone:+1"),
+            _obs("r3", "email:a@x.co", "phone:+1", "user_id:c"),
+        ],
+        existing,
+    )
+    assert len(out) == 1
+    assert out[0].customer_id == "cus_c"
+    assert sorted(out[0].record_ids) == ["r1", "r2", "r3"]
+
+
+def test_a_record_without_identifiers_is_its_own_customer() -> None:
+    out = plan([_obs("lonely")], {})
+    assert [(a.record_ids, a.created) for a in out] == [(("lonely",), True)]
