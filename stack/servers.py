@@ -138,6 +138,9 @@ class Neo4j(Server):
     def ready(self) -> bool:
         from neo4j import GraphDatabase
 
+        if not port_open(self.host, self.port):
+            return False  # the driver would retry (and log) for 30 s
+
         auth = (
             (self.settings.neo4j_user, self.settings.neo4j_password)
             if self.settings.neo4j_user
