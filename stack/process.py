@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# Servers started by this process: kept so they are reaped (poll) rather than left as zombies
+# or garbage-collected while running; they outlive us by design (own session).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class ProcessError(RuntimeError):
     """A server process failed to start, to become ready, or to stop."""
 
@@ -59,6 +64,7 @@ class Managed:
                 env={**os.environ, **(env or {})},
                 start_new_session=True,
             )
+        _CHILDREN[proc.pid] = proc
         self.pid_file.write_text(str(proc.pid))
         return proc.pid
 
@@ -121,6 +127,12 @@ def port_open(host: str, port: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,0 +1,68 @@
+"""The stack's process handling with throwaway local processes (no servers involved)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphcdp.settings import Settings
+from stack import StackError, up
+from stack.maven import _artifact
+from stack.process import Managed, ProcessError
+
+
+def test_a_server_that_dies_is_named_with_the_tail_of_its_log(tmp_path: Path) -> None:
+    managed = Managed("fake", tmp_path)
+    managed.start([sys.executable, "-c", "print('boom: bad config line 7'); raise SystemExit(3)"])
+    with pytest.raises(ProcessError) as err:
+        managed.wait_ready(lambda: False, timeout=10)
+    assert "fake exited during start-up" in str(err.value)
+    assert "boom: bad config line 7" in str(err.value)
+    assert managed.pid() is None
+    assert not managed.pid_file.exists()
+
+
+def test_a_server_that_never_gets_ready_is_stopped_and_reported(tmp_path: Path) -> None:
+    managed = Managed("slow", tmp_path)
+    managed.start([sys.executable, "-c", "import time; print('waiting'); time.sleep(60)"])
+    with pytest.raises(ProcessError, match=r"slow was not ready after 1 s"):
+        managed.wait_ready(lambda: False, timeout=1)
+    assert managed.stop(timeout=5) is True
+    assert managed.pid() is None
+    assert managed.stop() is False  # idempotent
+
+
+def test_up_refuses_a_port_held_by_another_program(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        settings = Settings.from_env(
+            {
+                "GRAPHCDP_STATE_DIR": str(tmp_path),
+                "GRAPHCDP_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            }
+        )
+        with pytest.raises(StackError, match=rf"redis: port 127.0.0.1:{port} is taken"):
+            up(settings, only=("redis",))
+
+
+def test_up_refuses_a_server_that_is_not_on_this_machine(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"GRAPHCDP_STATE_DIR": str(tmp_path), "GRAPHCDP_REDIS_URL": "redis://cache.internal:6379/0"}
+    )
+    with pytest.raises(StackError, match="not at this machine"):
+        up(settings, only=("redis",))
+
+
+def test_class_path_merge_key_ignores_the_version_but_keeps_the_classifier() -> None:
+    plain = "/m2/org/neo4j/neo4j-kernel/{v}/neo4j-kernel-{v}.jar"
+    native = "/m2/io/netty/netty-tcnative/{v}/netty-tcnative-{v}-linux-x86_64.jar"
+    assert _artifact(Path(plain.format(v="5.26.19"))) == _artifact(Path(plain.format(v="5.26.30")))
+    assert _artifact(Path(native.format(v="2.0.1"))) == _artifact(Path(native.format(v="2.0.9")))
+    assert _artifact(Path(native.format(v="2.0.1"))) != _artifact(
+        Path("/m2/io/netty/netty-tcnative/2.0.1/netty-tcnative-2.0.1.jar")
+    )
