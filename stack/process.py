@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
 # Servers started by this process: kept so they are reaped (poll) rather than left as zombies
 # or garbage-collected while running; they outlive us by design (own session).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
