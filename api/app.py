@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -48,8 +49,9 @@ def create_app(settings: Settings) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    def producer_of(request: Request) -> Any:
-        return request.app.state.producer
+    def producer_of(request: Request) -> EventProducer:
+        producer: EventProducer = request.app.state.producer
+        return producer
 
     graphql = GraphQLApp(schema, graphql_ide="graphiql")
     routes = [
@@ -58,4 +60,15 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Browsers send tracking calls from any site (analytics.js); write keys, not cookies,
+    # authenticate them, so credentials stay off and any origin may call /v1/*.
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "content-encoding"],
+            max_age=86400,
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

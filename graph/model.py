@@ -7,8 +7,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-IdentifierType = Literal["user_id", "anonymous_id", "email", "phone"]
-IDENTIFIER_TYPES: tuple[IdentifierType, ...] = ("user_id", "anonymous_id", "email", "phone")
+IdentifierType = Literal["user_id", "anonymous_id", "email", "phone", "device_id", "crm_id"]
+IDENTIFIER_TYPES: tuple[IdentifierType, ...] = (
+    "user_id",
+    "anonymous_id",
+    "email",
+    "phone",
+    "device_id",
+    "crm_id",
+)
+CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
+CALL_TYPES: tuple[CallType, ...] = ("identify", "track", "page", "screen", "group", "alias")
 _CUSTOMER_NS = uuid.UUID("6f1c4c1e-9d0e-4c52-8a5e-2f3a8e1b7c10")
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
 
@@ -68,8 +77,24 @@ class Device:
 
 
 @dataclass(frozen=True)
+class EventData:
+    """A call as an ``Event`` node: what the person did, when, on which device."""
+
+    type: CallType
+    name: str | None
+    properties_json: str = "{}"
+    group_id: str | None = None
+    group_traits: dict[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Observation:
-    """One source observation of a person (an identify call, a CRM row): a ``Record`` node."""
+    """One message about a person: an identify call, a CRM row, a track call ...
+
+    ``record_id`` is the idempotency key (``messageId`` or ``record_id``). A ``Record`` node is
+    written when the observation says something about identity (identify, alias, a record
+    row, or identifiers not yet linked together); an ``Event`` node when ``event`` is set.
+    """
 
     record_id: str
     source: str
@@ -80,6 +105,8 @@ class Observation:
     golden: dict[str, str | int | float | bool] = field(default_factory=dict)
     devices: tuple[Device, ...] = ()
     kind: str = "identify"
+    event: EventData | None = None
+    always_record: bool = True
 
 
 def new_customer_id(first_record_id: str) -> str:
@@ -103,3 +130,4 @@ class Assignment:
     created: bool
     record_ids: tuple[str, ...]
     merged: tuple[str, ...]  # customers folded into ``customer_id`` (they become redirects)
+    new_records: tuple[str, ...] = ()  # observations that must become Record nodes

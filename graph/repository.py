@@ -19,12 +19,18 @@ Planner = Callable[[Sequence[Observation], Mapping[str, list[ExistingCustomer]]]
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one batch changed: records written, customers created, merges done."""
+    """What one batch changed: records and events written, customers created, merges."""
 
-    written: dict[str, str]  # record_id -> customer_id
+    written: dict[str, str]  # record_id -> customer_id, for Record nodes written
+    events: dict[str, str]  # event_id -> customer_id, for Event nodes written
     created: tuple[str, ...]
     merges: tuple[tuple[str, str], ...]  # (survivor, loser)
-    skipped: tuple[str, ...]  # record ids already in the graph (replays)
+    skipped: tuple[str, ...]  # ids already in the graph (replays)
+
+    @property
+    def touched(self) -> set[str]:
+        """Every live customer this batch changed."""
+        return set(self.written.values()) | set(self.events.values())
 
 
 @dataclass(frozen=True)
@@ -68,13 +74,11 @@ class IdentityRepository:
             identifiers=[{"key": i.key, "type": i.type, "value": i.value} for i in idents],
             now=now,
         )
-        found = await tx.run(
-            q("identity.find_records").text, record_ids=[o.record_id for o in batch]
-        )
-        known = {row["record_id"] async for row in found}
+        found = await tx.run(q("identity.find_seen").text, ids=[o.record_id for o in batch])
+        known = {row["id"] async for row in found}
         fresh = [o for o in batch if o.record_id not in known]
         if not fresh:
-            return WriteResult({}, (), (), tuple(sorted(known)))
+            return WriteResult({}, {}, (), (), tuple(sorted(known)))
         reach = await tx.run(
             q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
         )
@@ -95,15 +99,55 @@ class IdentityRepository:
                 await tx.run(q("identity.merge_customers").text, merges=merges, now=now)
             ).consume()
         owner = {rid: p.customer_id for p in placed for rid in p.record_ids}
-        rows = [_row(o, owner[o.record_id]) for o in sorted(fresh, key=lambda o: o.timestamp)]
-        written = await tx.run(q("identity.write_records").text, rows=rows, now=now)
-        result = {row["record_id"]: row["customer_id"] async for row in written}
+        new_records = {rid for p in placed for rid in p.new_records}
+        ordered = sorted(fresh, key=lambda o: o.timestamp)
+        rows = [_row(o, owner[o.record_id]) for o in ordered if o.record_id in new_records]
+        written: dict[str, str] = {}
+        if rows:
+            cursor = await tx.run(q("identity.write_records").text, rows=rows, now=now)
+            written = {row["record_id"]: row["customer_id"] async for row in cursor}
+        event_rows = [_event_row(o, owner[o.record_id]) for o in ordered if o.event]
+        events: dict[str, str] = {}
+        if event_rows:
+            cursor = await tx.run(q("event.write_events").text, rows=event_rows, now=now)
+            events = {row["event_id"]: row["customer_id"] async for row in cursor}
         return WriteResult(
-            written=result,
+            written=written,
+            events=events,
             created=tuple(p.customer_id for p in placed if p.created),
             merges=tuple((m["survivor"], m["loser"]) for m in merges),
             skipped=tuple(sorted(known)),
         )
+
+
+def _devices(obs: Observation) -> list[dict[str, Any]]:
+    return [
+        {"device_id": d.device_id, "kind": d.kind, "os": d.os, "user_agent": d.user_agent}
+        for d in obs.devices
+    ]
+
+
+def _event_row(obs: Observation, customer_id: str) -> dict[str, Any]:
+    event = obs.event
+    assert event is not None  # callers pass observations with events only
+    via = next((i.key for i in obs.identifiers if i.type == "user_id"), None) or next(
+        (i.key for i in obs.identifiers), None
+    )
+    return {
+        "customer_id": customer_id,
+        "event_id": obs.record_id,
+        "type": event.type,
+        "name": event.name,
+        "timestamp": obs.timestamp,
+        "received_at": obs.received_at,
+        "source": obs.source,
+        "properties": event.properties_json,
+        "via": via,
+        "devices": _devices(obs),
+        "groups": [{"group_id": event.group_id, "traits": dict(event.group_traits)}]
+        if event.group_id
+        else [],
+    }
 
 
 def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
@@ -117,10 +161,7 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
         "attributes": obs.attributes_json,
         "golden": dict(obs.golden),
         "identifier_keys": [i.key for i in obs.identifiers],
-        "devices": [
-            {"device_id": d.device_id, "kind": d.kind, "os": d.os, "user_agent": d.user_agent}
-            for d in obs.devices
-        ],
+        "devices": _devices(obs),
     }
 
 

@@ -1,8 +1,13 @@
-"""The Segment-compatible tracking API (``/v1/identify`` so far): auth, validation, produce.
+"""The Segment-compatible tracking API: ``/v1/{identify,track,page,screen,group,alias}``,
+``/v1/batch`` and its alias ``/v1/import``.
 
 Write keys come as HTTP Basic user names (as Segment's SDKs send them) or as ``writeKey`` in
-the body (as analytics.js does). A call is answered ``200 {"success": true}`` only after Kafka
-acknowledged it; a bad one gets 400 naming the field, a missing or unknown key 401.
+the body (as analytics.js does); each key names its source. A call is answered
+``200 {"success": true}`` only after Kafka acknowledged it (acks=all). A bad single call gets
+400 naming the field; a missing or unknown key 401; bodies over Segment's limits (32 KB per
+call, 500 KB per batch) 400 with the size. In a batch, valid calls are accepted and invalid
+ones are answered in ``rejected`` (index, field, reason) and kept on ``cdp.dlq`` with their
+cause, so a single bad call never costs the others and nothing sent is dropped silently.
 """
 
 from __future__ import annotations
@@ -11,18 +16,33 @@ import base64
 import binascii
 import gzip
 import json
+import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graph.model import CALL_TYPES
 from graph.repository import now_iso
-from ingest.spec import MAX_EVENT_BYTES, Envelope, InvalidEvent, validate
+from ingest.spec import (
+    MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
+    Envelope,
+    InvalidEvent,
+    validate,
+    validate_batch,
+)
 
 
 class Sender(Protocol):
     async def send(self, envelopes: list[Envelope]) -> None: ...
+
+    async def dead_letter(self, records: list[dict[str, Any]]) -> None: ...
+
+
+SenderOf = Callable[[Request], Sender]
 
 
 def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -45,42 +65,100 @@ def _basic_user(request: Request) -> str | None:
 
 
 async def _read_json(request: Request, limit: int) -> object:
-    raw = await request.body()
-    if request.headers.get("content-encoding", "").lower() == "gzip":
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:  # compressed or not, a body this large is over the limit
+            raise InvalidEvent("body", f"request over the {limit // 1024} KB limit")
+    encoding = request.headers.get("content-encoding", "").lower()
+    if encoding in ("gzip", "deflate"):
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            raise InvalidEvent("body", "not valid gzip") from None
+            inflater = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+            raw = inflater.decompress(raw, limit + 1)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+            raise InvalidEvent("body", f"not valid {encoding}") from None
     if len(raw) > limit:
-        raise InvalidEvent("body", f"request larger than {limit // 1024} KB")
+        raise InvalidEvent("body", f"request over the {limit // 1024} KB limit")
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidEvent("body", f"not valid JSON ({err})") from None
 
 
-def tracking_routes(write_keys: dict[str, str], sender_of: Any) -> list[Route]:
+def _source(request: Request, payload: object, write_keys: dict[str, str]) -> str | JSONResponse:
+    key = _basic_user(request)
+    if key is None and isinstance(payload, dict) and isinstance(payload.get("writeKey"), str):
+        key = payload["writeKey"]
+    if key is None:
+        return _error(401, "missing write key (HTTP Basic user name or writeKey)")
+    source = write_keys.get(key)
+    if source is None:
+        return _error(401, "unknown write key")
+    return source
+
+
+def tracking_routes(write_keys: dict[str, str], sender_of: SenderOf) -> list[Route]:
     """The ``/v1/*`` routes; ``sender_of(request)`` gives the producer from the app state."""
 
-    async def identify(request: Request) -> JSONResponse:
-        try:
-            payload = await _read_json(request, MAX_EVENT_BYTES)
-        except InvalidEvent as err:
-            return _error(400, str(err), err.field)
-        key = _basic_user(request)
-        if key is None and isinstance(payload, dict) and isinstance(payload.get("writeKey"), str):
-            key = payload["writeKey"]
-        if key is None:
-            return _error(401, "missing write key (HTTP Basic user name or writeKey)")
-        source = write_keys.get(key)
-        if source is None:
-            return _error(401, "unknown write key")
-        try:
-            envelope = validate("identify", payload, source, now_iso())
-        except InvalidEvent as err:
-            return _error(400, str(err), err.field)
-        sender: Sender = sender_of(request)
-        await sender.send([envelope])
-        return JSONResponse({"success": True})
+    def single(kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                payload = await _read_json(request, MAX_EVENT_BYTES)
+            except InvalidEvent as err:
+                return _error(400, str(err), err.field)
+            source = _source(request, payload, write_keys)
+            if isinstance(source, JSONResponse):
+                return source
+            try:
+                envelope = validate(kind, payload, source, now_iso())
+            except InvalidEvent as err:
+                return _error(400, str(err), err.field)
+            await sender_of(request).send([envelope])
+            return JSONResponse({"success": True})
 
-    return [Route("/v1/identify", identify, methods=["POST"])]
+        return endpoint
+
+    async def batch(request: Request) -> JSONResponse:
+        try:
+            payload = await _read_json(request, MAX_BATCH_BYTES)
+        except InvalidEvent as err:
+            return _error(400, str(err), err.field)
+        source = _source(request, payload, write_keys)
+        if isinstance(source, JSONResponse):
+            return source
+        received_at = now_iso()
+        try:
+            result = validate_batch(payload, source, received_at)
+        except InvalidEvent as err:
+            return _error(400, str(err), err.field)
+        sender = sender_of(request)
+        if result.accepted:
+            await sender.send(result.accepted)
+        if result.rejected:
+            await sender.dead_letter(
+                [
+                    {
+                        "error": str(err),
+                        "field": err.field,
+                        "source": source,
+                        "received_at": received_at,
+                        "stage": "http",
+                        "call": call,
+                    }
+                    for _, err, call in result.rejected
+                ]
+            )
+        body: dict[str, Any] = {"success": True, "accepted": len(result.accepted)}
+        if result.rejected:
+            body["rejected"] = [
+                {"index": i, "field": err.field, "reason": err.reason}
+                for i, err, _ in result.rejected
+            ]
+        return JSONResponse(body)
+
+    routes = [Route(f"/v1/{kind}", single(kind), methods=["POST"]) for kind in CALL_TYPES]
+    routes += [
+        Route("/v1/batch", batch, methods=["POST"]),
+        Route("/v1/import", batch, methods=["POST"]),
+    ]
+    return routes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -11,16 +13,17 @@ from ingest.spec import Envelope
 
 
 class EventProducer:
-    """Sends validated envelopes to ``cdp.events`` and waits for the broker's acknowledgement."""
+    """Sends validated envelopes to ``cdp.events`` (and rejects to ``cdp.dlq``), acks=all."""
 
     def __init__(self, settings: Settings) -> None:
-        self._topic = settings.topics.events
+        self._topics = settings.topics
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
             acks="all",
             enable_idempotence=True,
             linger_ms=2,
             request_timeout_ms=15000,
+            max_request_size=4 * 1024 * 1024,
         )
 
     async def start(self) -> None:
@@ -29,11 +32,24 @@ class EventProducer:
     async def stop(self) -> None:
         await self._producer.stop()
 
-    async def send(self, envelopes: Sequence[Envelope]) -> None:
+    async def send(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
         """Send every envelope, then wait for all acknowledgements (one round trip per batch)."""
         futures = [
-            await self._producer.send(self._topic, env.value(), key=env.key.encode())
+            await self._producer.send(
+                topic or self._topics.events, env.value(), key=env.key.encode()
+            )
             for env in envelopes
+        ]
+        for future in futures:
+            await future
+
+    async def dead_letter(self, records: Sequence[dict[str, Any]]) -> None:
+        """Keep calls that could not be accepted on ``cdp.dlq``, each with its cause."""
+        futures = [
+            await self._producer.send(
+                self._topics.dlq, json.dumps(r, separators=(",", ":"), default=str).encode()
+            )
+            for r in records
         ]
         for future in futures:
             await future

@@ -1,7 +1,7 @@
 """The Segment spec, as far as GraphCDP reads it: validation and the Kafka envelope.
 
-Both entrypoints share this module: the HTTP route validates and wraps a call into an
-envelope (what goes on ``cdp.events``); the worker turns an envelope into an
+Both entrypoints share this module: the HTTP routes validate and wrap calls into envelopes
+(what goes on ``cdp.events``); the worker turns an envelope into an
 :class:`~graph.model.Observation`. Unknown extra fields are kept in the envelope.
 """
 
@@ -14,10 +14,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.model import Device, Identifier, IdentifierType, InvalidIdentifier, Observation
+from graph.model import (
+    CALL_TYPES,
+    CallType,
+    Device,
+    EventData,
+    Identifier,
+    IdentifierType,
+    InvalidIdentifier,
+    Observation,
+)
 
 MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
 MAX_ID_LENGTH = 256
+MAX_NAME_LENGTH = 256
 ENVELOPE_KEY = "_graphcdp"
 GOLDEN_TRAITS = {
     "email": "email",
@@ -28,6 +39,8 @@ GOLDEN_TRAITS = {
     "last_name": "last_name",
     "name": "name",
 }
+_OBJECTS = ("traits", "context", "integrations", "properties")
+_TIMES = ("timestamp", "sentAt", "originalTimestamp")
 
 
 class InvalidEvent(ValueError):
@@ -37,6 +50,10 @@ class InvalidEvent(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+    def at(self, prefix: str) -> InvalidEvent:
+        """The same error with its field under ``prefix`` (e.g. ``batch[3]``)."""
+        return InvalidEvent(f"{prefix}.{self.field}", self.reason)
 
 
 @dataclass(frozen=True)
@@ -67,16 +84,30 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
     declared = body.get("type", kind)
     if declared != kind:
         raise InvalidEvent("type", f"expected {kind!r} on this endpoint, got {declared!r}")
+    if kind not in CALL_TYPES:
+        raise InvalidEvent("type", f"unknown call type {kind!r}")
     body["type"] = kind
     user_id = _id(body, "userId")
     anonymous_id = _id(body, "anonymousId")
-    if user_id is None and anonymous_id is None:
+    if kind == "alias":
+        if user_id is None:
+            raise InvalidEvent("userId", "alias needs the new userId")
+        if _id(body, "previousId") is None:
+            raise InvalidEvent("previousId", "alias needs the previousId")
+    elif user_id is None and anonymous_id is None:
         raise InvalidEvent("userId", "either userId or anonymousId is required")
-    for name in ("traits", "context", "integrations", "properties"):
+    if kind == "track":
+        _name(body, "event", required=True)
+    elif kind in ("page", "screen"):
+        _name(body, "name", required=False)
+    elif kind == "group" and _id(body, "groupId") is None:
+        raise InvalidEvent("groupId", "group needs a groupId")
+    for name in _OBJECTS:
         if name in body and body[name] is not None and not isinstance(body[name], dict):
             raise InvalidEvent(name, "expected a JSON object")
-    if "timestamp" in body and body["timestamp"] is not None:
-        body["timestamp"] = _timestamp("timestamp", body["timestamp"])
+    for name in _TIMES:
+        if body.get(name) is not None:
+            body[name] = _timestamp(name, body[name])
     message_id = body.get("messageId")
     if message_id is None:
         message_id = f"graphcdp-{uuid.uuid4()}"
@@ -85,23 +116,69 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
     body["messageId"] = message_id
     body[ENVELOPE_KEY] = {"source": source, "receivedAt": received_at}
     envelope = Envelope(str(user_id or anonymous_id), message_id, body)
-    if len(envelope.value()) > MAX_EVENT_BYTES:
-        raise InvalidEvent("body", f"event larger than {MAX_EVENT_BYTES // 1024} KB")
+    size = len(envelope.value())
+    if size > MAX_EVENT_BYTES:
+        raise InvalidEvent("body", f"event of {size} bytes is over the 32 KB limit")
     return envelope
 
 
-def observation(envelope: Mapping[str, Any]) -> Observation:
-    """Turn an identify envelope from ``cdp.events`` into an observation of a person.
+@dataclass(frozen=True)
+class BatchResult:
+    accepted: list[Envelope]
+    rejected: list[tuple[int, InvalidEvent, object]]  # index in the batch, error, the call
 
-    Identifiers that do not normalise (a malformed email, say) are left out; the record keeps
-    the raw traits, so nothing the caller sent is lost.
+
+def validate_batch(payload: object, source: str, received_at: str) -> BatchResult:
+    """Validate every call of a ``/v1/batch`` body; bad calls are returned, not raised.
+
+    The batch's top-level ``context`` and ``integrations`` apply to every call (a call's
+    own keys win), as Segment's batch API does.
 
     Raises:
-        InvalidEvent: the envelope is not an identify call GraphCDP can apply.
+        InvalidEvent: the body itself is not a batch.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidEvent("body", "expected a JSON object")
+    calls = payload.get("batch")
+    if not isinstance(calls, list):
+        raise InvalidEvent("batch", "expected a list of calls")
+    if not calls:
+        raise InvalidEvent("batch", "is empty")
+    shared = {
+        k: payload[k] for k in ("context", "integrations") if isinstance(payload.get(k), dict)
+    }
+    result = BatchResult([], [])
+    for index, call in enumerate(calls):
+        try:
+            if not isinstance(call, dict):
+                raise InvalidEvent("body", "expected a JSON object")
+            merged = dict(call)
+            for key, value in shared.items():
+                own = merged.get(key)
+                merged[key] = {**value, **own} if isinstance(own, dict) else own or value
+            kind = merged.get("type")
+            if not isinstance(kind, str) or kind not in CALL_TYPES:
+                raise InvalidEvent("type", f"expected one of {', '.join(CALL_TYPES)}")
+            result.accepted.append(validate(kind, merged, source, received_at))
+        except InvalidEvent as err:
+            result.rejected.append((index, err.at(f"batch[{index}]"), call))
+    return result
+
+
+def observation(envelope: Mapping[str, Any]) -> Observation:
+    """Turn an envelope from ``cdp.events`` into an observation of a person.
+
+    Identifiers that do not normalise (a malformed email, say) are left out; the record keeps
+    the raw traits, so nothing the caller sent is lost. ``alias`` joins ``previousId`` (taken
+    as an anonymous id, its usual meaning in the Segment spec) to ``userId``.
+
+    Raises:
+        InvalidEvent: the envelope is not a call GraphCDP can apply.
     """
     kind = envelope.get("type")
-    if kind != "identify":
+    if kind not in CALL_TYPES:
         raise InvalidEvent("type", f"unsupported call type {kind!r}")
+    call: CallType = kind
     meta = envelope.get(ENVELOPE_KEY)
     if not isinstance(meta, dict) or not isinstance(meta.get("source"), str):
         raise InvalidEvent(ENVELOPE_KEY, "missing the ingest envelope (source, receivedAt)")
@@ -110,41 +187,61 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
         raise InvalidEvent("messageId", "missing")
     received_at = str(meta.get("receivedAt") or "")
     timestamp = envelope.get("timestamp") or received_at
-    traits = envelope.get("traits") or {}
-    context = envelope.get("context") or {}
-    if not isinstance(traits, dict) or not isinstance(context, dict):
-        raise InvalidEvent("traits", "expected a JSON object")
-    identifiers: list[Identifier] = []
+    traits = _obj(envelope, "traits")
+    context = _obj(envelope, "context")
+    if call == "identify":
+        # RudderStack's SDKs send identify traits in context.traits; top-level traits win.
+        traits = {**_obj(context, "traits"), **traits}
     candidates: list[tuple[IdentifierType, object]] = [
         ("user_id", envelope.get("userId")),
         ("anonymous_id", envelope.get("anonymousId")),
-        ("email", traits.get("email")),
-        ("phone", traits.get("phone")),
     ]
-    for type_, raw in candidates:
-        if isinstance(raw, (str, int)) and not isinstance(raw, bool) and str(raw).strip():
-            try:
-                identifiers.append(Identifier.of(type_, str(raw)))
-            except InvalidIdentifier:
-                continue
-    golden = _golden(traits, identifiers)
+    if call == "alias":
+        candidates.append(("anonymous_id", envelope.get("previousId")))
+    if call == "identify":
+        candidates += [("email", traits.get("email")), ("phone", traits.get("phone"))]
+    identifiers = _identifiers(candidates)
+    event = EventData(
+        type=call,
+        name=_event_name(call, envelope),
+        properties_json=_dumps(envelope.get("properties") or traits if call != "identify" else {}),
+        group_id=str(envelope["groupId"]) if call == "group" else None,
+        group_traits=_scalars(traits) if call == "group" else {},
+    )
     return Observation(
         record_id=message_id,
         source=meta["source"],
         received_at=received_at,
         timestamp=str(timestamp),
-        identifiers=tuple(sorted(set(identifiers))),
-        attributes_json=json.dumps(
-            {"traits": traits, "context": context}, separators=(",", ":"), sort_keys=True
-        ),
-        golden=golden,
+        identifiers=identifiers,
+        attributes_json=_dumps({"traits": traits, "context": context}),
+        golden=_golden(traits, identifiers) if call == "identify" else {},
         devices=_devices(envelope, context),
-        kind="identify",
+        kind=call,
+        event=event,
+        always_record=call in ("identify", "alias"),
     )
 
 
+def _identifiers(candidates: list[tuple[IdentifierType, object]]) -> tuple[Identifier, ...]:
+    found: set[Identifier] = set()
+    for type_, raw in candidates:
+        if isinstance(raw, (str, int)) and not isinstance(raw, bool) and str(raw).strip():
+            try:
+                found.add(Identifier.of(type_, str(raw)))
+            except InvalidIdentifier:
+                continue
+    return tuple(sorted(found))
+
+
+def _event_name(call: CallType, envelope: Mapping[str, Any]) -> str | None:
+    field = {"track": "event", "page": "name", "screen": "name", "group": "groupId"}.get(call)
+    value = envelope.get(field) if field else None
+    return str(value) if value is not None else None
+
+
 def _golden(
-    traits: Mapping[str, Any], identifiers: list[Identifier]
+    traits: Mapping[str, Any], identifiers: tuple[Identifier, ...]
 ) -> dict[str, str | int | float | bool]:
     golden: dict[str, str | int | float | bool] = {}
     for trait, attr in GOLDEN_TRAITS.items():
@@ -155,6 +252,14 @@ def _golden(
         if ident.type in ("email", "phone"):
             golden[ident.type] = ident.value
     return golden
+
+
+def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
+    return {
+        k: v
+        for k, v in values.items()
+        if isinstance(k, str) and isinstance(v, (str, int, float, bool)) and k.isidentifier()
+    }
 
 
 def _devices(envelope: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[Device, ...]:
@@ -182,6 +287,10 @@ def _str(parent: Mapping[str, Any], name: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def _id(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None or value == "":
@@ -193,6 +302,18 @@ def _id(body: dict[str, Any], name: str) -> str | None:
         raise InvalidEvent(name, f"longer than {MAX_ID_LENGTH} characters")
     body[name] = text
     return text
+
+
+def _name(body: dict[str, Any], name: str, *, required: bool) -> None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidEvent(name, "is required")
+        return
+    if not isinstance(value, str):
+        raise InvalidEvent(name, "expected a string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidEvent(name, f"longer than {MAX_NAME_LENGTH} characters")
 
 
 def _timestamp(name: str, value: object) -> str:

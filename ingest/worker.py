@@ -1,9 +1,16 @@
-"""The ingest worker: ``cdp.events`` -> validate -> resolve -> Neo4j -> commit offsets.
+"""The ingest worker: ``cdp.events`` + ``cdp.records`` -> resolve -> Neo4j -> ``cdp.changes``.
 
-At-least-once: offsets are committed per partition only after the Neo4j transaction of the
-batch has committed, and writes are idempotent by ``messageId`` (a replayed record is
-skipped), so a crash between the two costs a replay, never a loss or a double. A message that
-cannot be applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset.
+At-least-once, exactly-once in effect: a batch's offsets are committed per partition only
+after its Neo4j transaction committed and its changes were published, and every write is
+idempotent by ``messageId`` / ``record_id`` (a replayed message is recognised and skipped),
+so a crash anywhere costs a replay, never a loss or a double. A message that cannot be
+applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and the
+worker goes on. Neo4j's transient errors (deadlocks, leader switches) are retried by the
+driver's managed transactions; an unavailable database is retried here with backoff, without
+committing, so nothing moves on until the batch is in the graph.
+
+Several workers in one consumer group share the partitions. A rebalance waits for the batch
+in hand: the revoke callback blocks until the loop has committed it.
 """
 
 from __future__ import annotations
@@ -13,45 +20,65 @@ import contextlib
 import json
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
 from graph.model import Observation
 from graph.repository import IdentityRepository, WriteResult, now_iso
 from graphcdp.settings import Settings
+from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
 from matching.deterministic import plan
 
 log = logging.getLogger(__name__)
+Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 
 @dataclass
 class Parsed:
     observations: list[Observation] = field(default_factory=list)
-    dead: list[tuple[ConsumerRecord[bytes, bytes], str]] = field(default_factory=list)
+    dead: list[tuple[Message, str]] = field(default_factory=list)
 
 
-def parse_batch(messages: list[ConsumerRecord[bytes, bytes]]) -> Parsed:
-    """Split a batch into observations and dead letters (with their causes)."""
+def parse_batch(messages: list[Message], records_topic: str) -> Parsed:
+    """Split a batch into observations and dead letters (with their causes).
+
+    A message id seen twice in one batch is applied once (the first copy).
+    """
     parsed = Parsed()
+    seen: set[str] = set()
     for message in messages:
         try:
             body: Any = json.loads(message.value or b"")
             if not isinstance(body, dict):
                 raise InvalidEvent("body", "expected a JSON object")
-            parsed.observations.append(observation(body))
+            obs = record_observation(body) if message.topic == records_topic else observation(body)
         except (InvalidEvent, json.JSONDecodeError, UnicodeDecodeError) as err:
             parsed.dead.append((message, str(err)))
+            continue
+        if obs.record_id not in seen:
+            seen.add(obs.record_id)
+            parsed.observations.append(obs)
     return parsed
 
 
-def dead_letter(message: ConsumerRecord[bytes, bytes], error: str) -> bytes:
+def dead_letter(message: Message, error: str) -> bytes:
     return json.dumps(
         {
             "error": error,
+            "stage": "worker",
             "topic": message.topic,
             "partition": message.partition,
             "offset": message.offset,
@@ -61,6 +88,53 @@ def dead_letter(message: ConsumerRecord[bytes, bytes], error: str) -> bytes:
         },
         separators=(",", ":"),
     ).encode()
+
+
+def changes(result: WriteResult, at: str) -> list[tuple[str, dict[str, Any]]]:
+    """The change messages of a batch, keyed by customer id (the key orders them per customer)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    created = set(result.created)
+    for survivor, loser in result.merges:
+        out.append((survivor, {"type": "customer.merged", "customer_id": survivor,
+                               "merged": loser, "at": at}))  # fmt: skip
+    per_customer: dict[str, dict[str, int]] = {}
+    for customer in result.written.values():
+        per_customer.setdefault(customer, {"records": 0, "events": 0})["records"] += 1
+    for customer in result.events.values():
+        per_customer.setdefault(customer, {"records": 0, "events": 0})["events"] += 1
+    for customer, counts in sorted(per_customer.items()):
+        kind = "customer.created" if customer in created else "customer.updated"
+        out.append((customer, {"type": kind, "customer_id": customer, **counts, "at": at}))
+    return out
+
+
+class _FinishBatchFirst(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On revocation, wait until the batch in hand is applied and committed."""
+
+    def __init__(self, idle: asyncio.Event) -> None:
+        self._idle = idle
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked:
+            await self._idle.wait()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+
+
+async def _with_backoff(
+    action: Callable[[], Awaitable[WriteResult]], stop: asyncio.Event
+) -> WriteResult:
+    delay = 0.2
+    while True:
+        try:
+            return await action()
+        except (ServiceUnavailable, SessionExpired, TransientError) as err:
+            if stop.is_set():
+                raise
+            log.warning("neo4j unavailable (%s); retrying the batch in %.1f s", err, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -73,44 +147,79 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    topics = settings.topics
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
+    idle = asyncio.Event()
+    idle.set()
     consumer = AIOKafkaConsumer(
-        settings.topics.events,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=settings.worker_group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=settings.worker_batch,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    dlq = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    consumer.subscribe([topics.events, topics.records], listener=_FinishBatchFirst(idle))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
     await consumer.start()
-    await dlq.start()
-    log.info("worker consuming %s as group %s", settings.topics.events, settings.worker_group)
+    await producer.start()
+    log.info("worker consuming %s, %s as group %s", topics.events, topics.records,
+             settings.worker_group)  # fmt: skip
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=settings.worker_batch)
             if not batches:
                 continue
-            messages = [m for msgs in batches.values() for m in msgs]
-            parsed = parse_batch(messages)
-            result: WriteResult | None = None
-            if parsed.observations:
-                result = await repo.apply(parsed.observations, plan)
-            for message, error in parsed.dead:
-                await dlq.send_and_wait(
-                    settings.topics.dlq, dead_letter(message, error), key=message.key
-                )
-            await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
-            log.info(
-                "batch applied: %d messages, %d written, %d replayed, %d merges, %d dead",
-                len(messages),
-                len(result.written) if result else 0,
-                len(result.skipped) if result else 0,
-                len(result.merges) if result else 0,
-                len(parsed.dead),
-            )
+            idle.clear()
+            try:
+                await _process(batches, repo, producer, consumer, settings, stop)
+            finally:
+                idle.set()
     finally:
         await consumer.stop()
-        await dlq.stop()
+        await producer.stop()
         await driver.close()
+
+
+async def _process(
+    batches: dict[TopicPartition, list[Message]],
+    repo: IdentityRepository,
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
+    settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    topics = settings.topics
+    messages = [m for msgs in batches.values() for m in msgs]
+    parsed = parse_batch(messages, topics.records)
+    result = WriteResult({}, {}, (), (), ())
+    if parsed.observations:
+        observations = parsed.observations
+        result = await _with_backoff(lambda: repo.apply(observations, plan), stop)
+    sends = [
+        await producer.send(topics.dlq, dead_letter(message, error), key=message.key)
+        for message, error in parsed.dead
+    ]
+    at = now_iso()
+    sends += [
+        await producer.send(
+            topics.changes, json.dumps(change, separators=(",", ":")).encode(), key=key.encode()
+        )
+        for key, change in changes(result, at)
+    ]
+    for sent in sends:
+        await sent
+    try:
+        await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
+    except (CommitFailedError, IllegalStateError) as err:
+        # The partitions moved to another worker mid-batch; it replays them, and the writes
+        # above are idempotent, so this costs time, not correctness.
+        log.warning("commit after rebalance failed (%s); the new owner replays the batch", err)
+    log.info(
+        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead",
+        len(messages), len(result.written), len(result.events), len(result.skipped),
+        len(result.merges), len(parsed.dead),
+    )  # fmt: skip

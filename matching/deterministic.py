@@ -62,12 +62,39 @@ def plan(
         clusters.setdefault(uf.find("r:" + obs.record_id), []).append(obs.record_id)
     for customer in customers.values():
         members.setdefault(uf.find("c:" + customer.customer_id), []).append(customer)
+    new_records = set(_new_records(batch, existing))
     result = []
     for root, record_ids in clusters.items():
         found = sorted(members.get(root, []), key=lambda c: (c.created_at, c.customer_id))
+        fresh = tuple(r for r in record_ids if r in new_records)
         if found:
             survivor, losers = found[0].customer_id, tuple(c.customer_id for c in found[1:])
-            result.append(Assignment(survivor, False, tuple(record_ids), losers))
+            result.append(Assignment(survivor, False, tuple(record_ids), losers, fresh))
         else:
-            result.append(Assignment(new_customer_id(record_ids[0]), True, tuple(record_ids), ()))
+            customer_id = new_customer_id(record_ids[0])
+            result.append(Assignment(customer_id, True, tuple(record_ids), (), fresh))
     return result
+
+
+def _new_records(
+    batch: Sequence[Observation], existing: Mapping[str, Iterable[ExistingCustomer]]
+) -> list[str]:
+    """The observations that teach the graph something about identity, in batch order.
+
+    Identify calls and record rows always do (``always_record``). A track or page call does
+    only when it brings an identifier the graph does not know yet, or links customers that
+    were apart; otherwise its event simply joins the customer, and the identity graph keeps
+    one Record per identity fact instead of one per event.
+    """
+    known = {key for key, customers in existing.items() if list(customers)}
+    links_seen: set[frozenset[str]] = set()
+    chosen = []
+    for obs in batch:
+        keys = {i.key for i in obs.identifiers}
+        linked = frozenset(c.customer_id for k in keys for c in existing.get(k, ()))
+        new_link = len(linked) > 1 and linked not in links_seen
+        if obs.always_record or not keys <= known or new_link:
+            chosen.append(obs.record_id)
+            known |= keys
+            links_seen.add(linked)
+    return chosen

@@ -1,6 +1,7 @@
 // name: identity.merge_customers
-// returns: survivor, loser (one row per merge). The loser's records and devices move to the
-// survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so old ids still answer.
+// returns: survivor, loser (one row per merge). The loser's records, devices, events and
+// groups move to the survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so
+// old ids still answer.
 UNWIND $merges AS m
 MATCH (s:Customer {customer_id: m.survivor})
 MATCH (l:Customer {customer_id: m.loser})
@@ -13,6 +14,16 @@ CALL (s, l) {
 CALL (s, l) {
   MATCH (l)-[old:USES_DEVICE]->(d:Device)
   MERGE (s)-[:USES_DEVICE]->(d)
+  DELETE old
+}
+CALL (s, l) {
+  MATCH (l)-[old:PERFORMED]->(e:Event)
+  CREATE (s)-[:PERFORMED]->(e)
+  DELETE old
+}
+CALL (s, l) {
+  MATCH (l)-[old:IN_GROUP]->(g:Group)
+  MERGE (s)-[:IN_GROUP]->(g)
   DELETE old
 }
 CALL (s, l) {

@@ -65,7 +65,25 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "now": now,
         },
         "identity.write_records": {"rows": [row], "now": now},
-        "identity.find_records": {"record_ids": [f"rec_{tag}"]},
+        "identity.find_seen": {"ids": [f"rec_{tag}", f"evt_{tag}"]},
+        "event.write_events": {
+            "rows": [
+                {
+                    "customer_id": f"cus_{tag}",
+                    "event_id": f"evt_{tag}",
+                    "type": "track",
+                    "name": "Order Completed",
+                    "timestamp": now,
+                    "received_at": now,
+                    "source": "test",
+                    "properties": "{}",
+                    "via": f"email:{tag}@example.com",
+                    "devices": row["devices"],
+                    "groups": [{"group_id": f"grp_{tag}", "traits": {"name": "Acme"}}],
+                }
+            ],
+            "now": now,
+        },
         "identity.customers_for_identifiers": {"keys": [f"email:{tag}@example.com"]},
         "identity.merge_customers": {
             "merges": [{"survivor": f"cus_{tag}", "loser": f"cus_missing_{tag}", "cause": "test"}],
@@ -131,4 +149,5 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     # Replaying the same records changes nothing.
     replay = await repo.apply([_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], plan)
     assert replay.written == {}
+    assert replay.events == {}
     assert set(replay.skipped) == {f"{tag}-1", f"{tag}-3"}

@@ -54,3 +54,26 @@ def test_transitive_links_inside_one_batch() -> None:
 def test_a_record_without_identifiers_is_its_own_customer() -> None:
     out = plan([_obs("lonely")], {})
     assert [(a.record_ids, a.created) for a in out] == [(("lonely",), True)]
+
+
+def _event(record_id: str, *keys: str) -> Observation:
+    idents = tuple(Identifier(k.split(":")[0], k.split(":", 1)[1]) for k in keys)  # type: ignore[arg-type]
+    return Observation(record_id, "web", "t", "t", idents, kind="track", always_record=False)
+
+
+def test_events_create_records_only_when_they_teach_something_about_identity() -> None:
+    existing = {
+        "anonymous_id:a": [ExistingCustomer("cus_a", "1")],
+        "user_id:u": [ExistingCustomer("cus_u", "2")],
+    }
+    batch = [
+        _event("e1", "anonymous_id:a"),  # known: no record
+        _event("e2", "anonymous_id:new"),  # new identifier: record
+        _event("e3", "anonymous_id:new"),  # already recorded in this batch: no record
+        _event("e4", "anonymous_id:a", "user_id:u"),  # links two customers: record
+        _event("e5", "anonymous_id:a", "user_id:u"),  # same link again: no record
+    ]
+    out = plan(batch, existing)
+    assert sorted(r for a in out for r in a.new_records) == ["e2", "e4"]
+    merged = next(a for a in out if "e4" in a.record_ids)
+    assert (merged.customer_id, merged.merged) == ("cus_a", ("cus_u",))

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from graph.model import Identifier, InvalidIdentifier, normalise
-from ingest.spec import MAX_EVENT_BYTES, InvalidEvent, observation, validate
+from ingest.spec import MAX_EVENT_BYTES, InvalidEvent, observation, validate, validate_batch
 
 NOW = "2026-11-27T00:00:00.000Z"
 
@@ -31,6 +31,7 @@ def _envelope(call: dict[str, Any]) -> dict[str, Any]:
         ({"userId": "u1", "messageId": ""}, "messageId"),
         ({"userId": "u1", "messageId": 42}, "messageId"),
         ({"userId": "u1", "type": "track"}, "type"),
+        ({"userId": "u1", "sentAt": "soon"}, "sentAt"),
         ({"userId": "u1", "traits": {"blob": "x" * MAX_EVENT_BYTES}}, "body"),
     ],
 )
@@ -106,9 +107,9 @@ def test_observation_skips_identifiers_that_do_not_normalise() -> None:
     assert [(d.device_id, d.kind) for d in obs.devices] == [("a", "unknown")]
 
 
-def test_observation_rejects_other_calls_and_missing_envelopes() -> None:
+def test_observation_rejects_unknown_calls_and_missing_envelopes() -> None:
     with pytest.raises(InvalidEvent, match="unsupported call type"):
-        observation({"type": "track", "messageId": "m"})
+        observation({"type": "shout", "messageId": "m"})
     with pytest.raises(InvalidEvent, match="envelope"):
         observation({"type": "identify", "messageId": "m", "userId": "u"})
 
@@ -142,3 +143,130 @@ def test_normalise(type_: Any, raw: str, expected: str) -> None:
 def test_normalise_rejects(type_: Any, raw: str) -> None:
     with pytest.raises(InvalidIdentifier):
         normalise(type_, raw)
+
+
+@pytest.mark.parametrize(
+    ("kind", "call", "field"),
+    [
+        ("track", {"userId": "u"}, "event"),
+        ("track", {"userId": "u", "event": ""}, "event"),
+        ("track", {"userId": "u", "event": 7}, "event"),
+        ("track", {"userId": "u", "event": "x" * 300}, "event"),
+        ("track", {"userId": "u", "event": "E", "properties": [1]}, "properties"),
+        ("page", {"userId": "u", "name": {"x": 1}}, "name"),
+        ("screen", {"anonymousId": "a", "name": 3}, "name"),
+        ("group", {"userId": "u"}, "groupId"),
+        ("group", {"userId": "u", "groupId": {"id": 1}}, "groupId"),
+        ("alias", {"previousId": "a"}, "userId"),
+        ("alias", {"userId": "u"}, "previousId"),
+        ("track", {"event": "E"}, "userId"),
+    ],
+)
+def test_each_call_type_names_its_missing_or_bad_field(
+    kind: str, call: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        validate(kind, call, "web", NOW)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("kind", "call", "name", "ids", "record"),
+    [
+        (
+            "track",
+            {"userId": "u", "event": "Order Completed", "properties": {"revenue": 9.5}},
+            "Order Completed",
+            {"user_id:u"},
+            False,
+        ),
+        ("page", {"anonymousId": "a", "name": "Home"}, "Home", {"anonymous_id:a"}, False),
+        ("screen", {"anonymousId": "a"}, None, {"anonymous_id:a"}, False),
+        (
+            "group",
+            {"userId": "u", "groupId": "g1", "traits": {"name": "Acme", "seats": 5}},
+            "g1",
+            {"user_id:u"},
+            False,
+        ),
+        (
+            "alias",
+            {"userId": "u", "previousId": "anon-9"},
+            None,
+            {"user_id:u", "anonymous_id:anon-9"},
+            True,
+        ),
+        (
+            "identify",
+            {"userId": "u", "traits": {"email": "a@b.co"}},
+            None,
+            {"user_id:u", "email:a@b.co"},
+            True,
+        ),
+    ],
+)
+def test_every_call_type_becomes_an_observation_with_an_event(
+    kind: str, call: dict[str, Any], name: str | None, ids: set[str], record: bool
+) -> None:
+    obs = observation(validate(kind, call, "web", NOW).body)
+    assert obs.event is not None
+    assert obs.event.type == kind
+    assert obs.event.name == name
+    assert {i.key for i in obs.identifiers} == ids
+    assert obs.always_record is record
+    if kind == "group":
+        assert (obs.event.group_id, obs.event.group_traits) == ("g1", {"name": "Acme", "seats": 5})
+    if kind == "track":
+        assert json.loads(obs.event.properties_json) == {"revenue": 9.5}
+    if kind != "identify":
+        assert obs.golden == {}  # only identify traits feed the profile
+
+
+def test_a_batch_accepts_the_good_calls_and_returns_the_bad_ones_with_their_path() -> None:
+    result = validate_batch(
+        {
+            "batch": [
+                {"type": "track", "userId": "u", "event": "A"},
+                {"type": "track", "userId": "u"},
+                "not a call",
+                {"type": "explode", "userId": "u"},
+                {"type": "identify", "anonymousId": "a", "context": {"ip": "1.2.3.4"}},
+            ],
+            "context": {"library": {"name": "test"}, "ip": "9.9.9.9"},
+        },
+        "web",
+        NOW,
+    )
+    assert [e.body["type"] for e in result.accepted] == ["track", "identify"]
+    assert [(i, e.field) for i, e, _ in result.rejected] == [
+        (1, "batch[1].event"),
+        (2, "batch[2].body"),
+        (3, "batch[3].type"),
+    ]
+    # The batch's context applies to every call; a call's own keys win.
+    assert result.accepted[0].body["context"] == {"library": {"name": "test"}, "ip": "9.9.9.9"}
+    assert result.accepted[1].body["context"]["ip"] == "1.2.3.4"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [([], "body"), ({"batch": {}}, "batch"), ({"batch": []}, "batch"), ({}, "batch")],
+)
+def test_a_body_that_is_not_a_batch_is_rejected(payload: object, field: str) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        validate_batch(payload, "web", NOW)
+    assert err.value.field == field
+
+
+def test_identify_reads_traits_from_context_traits_too() -> None:
+    obs = observation(
+        _envelope(
+            {
+                "userId": "u",
+                "traits": {"firstName": "Top"},
+                "context": {"traits": {"email": "ctx@x.co", "firstName": "Ctx"}},
+            }
+        )
+    )
+    assert "email:ctx@x.co" in {i.key for i in obs.identifiers}
+    assert obs.golden["first_name"] == "Top"

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graph.repository import WriteResult
+from ingest.records import record_observation
+from ingest.spec import InvalidEvent
+from ingest.worker import changes
+
+
+def test_a_record_row_becomes_an_observation_with_all_its_identifiers() -> None:
+    obs = record_observation(
+        {
+            "record_id": "crm-1",
+            "source": "crm",
+            "first_name": " Ada ",
+            "email": "ADA@x.co",
+            "phone": "+44 20 7946 0018",
+            "crm_id": "C-1",
+            "device_id": "dev-1",
+            "dob": "1815-12-10",
+            "city": "London",
+            "loyalty": "gold",
+        }
+    )
+    assert obs.record_id == "crm-1"
+    assert obs.kind == "record"
+    assert obs.event is None
+    assert obs.always_record is True
+    assert {i.key for i in obs.identifiers} == {
+        "email:ada@x.co",
+        "phone:+442079460018",
+        "crm_id:C-1",
+        "device_id:dev-1",
+    }
+    assert obs.golden["first_name"] == "Ada"
+    assert obs.golden["dob"] == "1815-12-10"
+    assert json.loads(obs.attributes_json)["loyalty"] == "gold"
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"source": "crm", "email": "a@b.co"}, "record_id"),
+        ({"record_id": "r", "email": "a@b.co"}, "source"),
+        ({"record_id": "r", "source": "crm", "email": "broken"}, "email"),
+        ({"record_id": "r", "source": "crm", "city": "Paris"}, "email"),
+    ],
+)
+def test_record_rows_without_id_source_or_identifier_are_rejected(
+    row: dict[str, str], field: str
+) -> None:
+    with pytest.raises(InvalidEvent) as err:
+        record_observation(row)
+    assert err.value.field == field
+
+
+def test_changes_name_created_updated_and_merged_customers() -> None:
+    result = WriteResult(
+        written={"r1": "cus_new", "r2": "cus_old"},
+        events={"e1": "cus_old", "e2": "cus_old"},
+        created=("cus_new",),
+        merges=(("cus_old", "cus_gone"),),
+        skipped=(),
+    )
+    out = changes(result, "T")
+    assert out == [
+        (
+            "cus_old",
+            {"type": "customer.merged", "customer_id": "cus_old", "merged": "cus_gone", "at": "T"},
+        ),
+        (
+            "cus_new",
+            {
+                "type": "customer.created",
+                "customer_id": "cus_new",
+                "records": 1,
+                "events": 0,
+                "at": "T",
+            },
+        ),
+        (
+            "cus_old",
+            {
+                "type": "customer.updated",
+                "customer_id": "cus_old",
+                "records": 1,
+                "events": 2,
+                "at": "T",
+            },
+        ),
+    ]
