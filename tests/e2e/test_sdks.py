@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import rudderstack.analytics as rudder
@@ -69,4 +72,33 @@ def test_rudder_sdk_python_with_gzip(service: str, settings: Settings) -> None:
     )
     _drive(client, tag)
     assert errors == []
+    _check(settings, tag)
+
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+def test_segment_analytics_node(service: str, settings: Settings) -> None:
+    """@segment/analytics-node, installed with npm here (cached in ~/.npm), run with Node."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    assert npm, "npm is part of this machine's toolchain"
+    assert node, "Node.js is part of this machine's toolchain"
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=NODE_DIR,
+        check=True,
+        timeout=300,
+    )
+    tag = f"node-{uuid.uuid4().hex[:10]}"
+    key = next(iter(settings.parsed_write_keys()))
+    sent = subprocess.run(
+        [node, "send.mjs", service, key, tag],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "sent"
     _check(settings, tag)
