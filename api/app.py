@@ -27,7 +27,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        return Context(profiles=request.app.state.profiles)
+        return Context(profiles=request.app.state.profiles, normalise=request.app.state.normalise)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> Starlette:
         await producer.start()
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
         app.state.producer = producer
+        app.state.normalise = settings.normalise_options()
         try:
             yield
         finally:

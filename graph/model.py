@@ -74,6 +74,7 @@ class Device:
     kind: str = "unknown"
     os: str | None = None
     user_agent: str | None = None
+    browser: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class EventData:
     properties_json: str = "{}"
     group_id: str | None = None
     group_traits: dict[str, str | int | float | bool] = field(default_factory=dict)
+    utm: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

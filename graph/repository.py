@@ -122,7 +122,13 @@ class IdentityRepository:
 
 def _devices(obs: Observation) -> list[dict[str, Any]]:
     return [
-        {"device_id": d.device_id, "kind": d.kind, "os": d.os, "user_agent": d.user_agent}
+        {
+            "device_id": d.device_id,
+            "kind": d.kind,
+            "os": d.os,
+            "user_agent": d.user_agent,
+            "browser": d.browser,
+        }
         for d in obs.devices
     ]
 
@@ -143,6 +149,7 @@ def _event_row(obs: Observation, customer_id: str) -> dict[str, Any]:
         "source": obs.source,
         "properties": event.properties_json,
         "via": via,
+        "utm": dict(event.utm),
         "devices": _devices(obs),
         "groups": [{"group_id": event.group_id, "traits": dict(event.group_traits)}]
         if event.group_id

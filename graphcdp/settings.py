@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from matching.normalise import NormaliseOptions
+
 PREFIX = "GRAPHCDP_"
 _SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
 _WRITE_KEY = re.compile(r"^[A-Za-z0-9_.\-]{8,128}$")
@@ -74,6 +76,10 @@ class Settings:
     opensearch_heap: str = "1g"
     opensearch_transport_port: int = 9300
     log_level: str = "INFO"
+    # Identifier normalisation: the region national phone numbers are read in, and whether
+    # emails are folded by their provider's rules (Gmail dots and +tags ...) for matching.
+    phone_region: str = "US"
+    email_provider_rules: bool = False
     topics: Topics = field(default_factory=Topics)
 
     @classmethod
@@ -112,6 +118,10 @@ class Settings:
                 )
             keys[key] = source
         return keys
+
+    def normalise_options(self) -> NormaliseOptions:
+        """How identifiers are normalised in this deployment (ingest and lookups alike)."""
+        return NormaliseOptions(self.phone_region, self.email_provider_rules)
 
     def address(self, server: str) -> tuple[str, int]:
         """The (host, port) a server of the stack listens on, from its URL setting."""
@@ -182,6 +192,21 @@ def _level(var: str, raw: str) -> str:
     return raw.upper()
 
 
+def _region(var: str, raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{2}", raw):
+        raise SettingsError(var, raw, "expected a 2-letter region code such as US or GB")
+    return raw.upper()
+
+
+def _bool(var: str, raw: str) -> bool:
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(var, raw, "expected true or false")
+
+
 def _path(var: str, raw: str) -> Path:
     if not raw:
         raise SettingsError(var, raw, "must not be empty")
@@ -207,4 +232,6 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "opensearch_heap": _size,
     "opensearch_transport_port": _PORT,
     "log_level": _level,
+    "phone_region": _region,
+    "email_provider_rules": _bool,
 }

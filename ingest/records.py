@@ -8,6 +8,13 @@ from typing import Any
 
 from graph.model import Identifier, IdentifierType, InvalidIdentifier, Observation
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
+from matching.normalise import (
+    DEFAULT_OPTIONS,
+    NormaliseError,
+    NormaliseOptions,
+    identifier,
+    normalise_email,
+)
 
 RECORD_COLUMNS = (
     "record_id", "source", "first_name", "last_name", "email", "phone", "dob",
@@ -23,7 +30,9 @@ GOLDEN_COLUMNS = (
 )  # fmt: skip
 
 
-def record_observation(row: Mapping[str, Any]) -> Observation:
+def record_observation(
+    row: Mapping[str, Any], options: NormaliseOptions = DEFAULT_OPTIONS
+) -> Observation:
     """Turn a canonical record row (see ``RECORD_COLUMNS``) into an observation.
 
     Raises:
@@ -42,7 +51,7 @@ def record_observation(row: Mapping[str, Any]) -> Observation:
         raw = row.get(type_)
         if isinstance(raw, str) and raw.strip():
             try:
-                identifiers.add(Identifier.of(type_, raw))
+                identifiers.add(identifier(type_, raw, options))
             except InvalidIdentifier:
                 continue
     if not identifiers:
@@ -53,8 +62,13 @@ def record_observation(row: Mapping[str, Any]) -> Observation:
         if isinstance(row.get(col), str) and str(row[col]).strip()
     }
     for ident in identifiers:
-        if ident.type in ("email", "phone"):
-            golden[ident.type] = ident.value
+        if ident.type == "phone":
+            golden["phone"] = ident.value  # E.164
+    if "email" in golden:
+        try:
+            golden["email"] = normalise_email(str(golden["email"]))
+        except NormaliseError:
+            del golden["email"]
     attributes = {k: v for k, v in row.items() if k != ENVELOPE_KEY}
     return Observation(
         record_id=record_id.strip(),

@@ -24,6 +24,15 @@ from graph.model import (
     InvalidIdentifier,
     Observation,
 )
+from ingest.enrich import EnrichError, corrected_timestamp, parse_user_agent, utm_parameters
+from matching.normalise import (
+    DEFAULT_OPTIONS,
+    NormaliseError,
+    NormaliseOptions,
+    identifier,
+    normalise_email,
+    to_e164,
+)
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -165,12 +174,17 @@ def validate_batch(payload: object, source: str, received_at: str) -> BatchResul
     return result
 
 
-def observation(envelope: Mapping[str, Any]) -> Observation:
-    """Turn an envelope from ``cdp.events`` into an observation of a person.
+def observation(
+    envelope: Mapping[str, Any], options: NormaliseOptions = DEFAULT_OPTIONS
+) -> Observation:
+    """Turn an envelope from ``cdp.events`` into an enriched observation of a person.
 
-    Identifiers that do not normalise (a malformed email, say) are left out; the record keeps
-    the raw traits, so nothing the caller sent is lost. ``alias`` joins ``previousId`` (taken
-    as an anonymous id, its usual meaning in the Segment spec) to ``userId``.
+    Identifiers are normalised (``matching.normalise``); those that do not normalise (a
+    malformed email, say) are left out, while the record keeps the raw traits, so nothing
+    the caller sent is lost. ``alias`` joins ``previousId`` (taken as an anonymous id, its
+    usual meaning in the Segment spec) to ``userId``. Enrichment: the time is corrected for
+    the client's clock skew (``sentAt`` against receipt, as Segment does), the user agent
+    gives the device's kind, OS and browser, and UTM parameters come from ``context``.
 
     Raises:
         InvalidEvent: the envelope is not a call GraphCDP can apply.
@@ -186,7 +200,14 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
     if not isinstance(message_id, str) or not message_id:
         raise InvalidEvent("messageId", "missing")
     received_at = str(meta.get("receivedAt") or "")
-    timestamp = envelope.get("timestamp") or received_at
+    try:
+        timestamp, _skew = corrected_timestamp(
+            envelope.get("timestamp") or envelope.get("originalTimestamp"),
+            envelope.get("sentAt"),
+            received_at,
+        )
+    except EnrichError as err:
+        raise InvalidEvent(err.field, err.reason) from None
     traits = _obj(envelope, "traits")
     context = _obj(envelope, "context")
     if call == "identify":
@@ -200,13 +221,14 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
         candidates.append(("anonymous_id", envelope.get("previousId")))
     if call == "identify":
         candidates += [("email", traits.get("email")), ("phone", traits.get("phone"))]
-    identifiers = _identifiers(candidates)
+    identifiers = _identifiers(candidates, options)
     event = EventData(
         type=call,
         name=_event_name(call, envelope),
         properties_json=_dumps(envelope.get("properties") or traits if call != "identify" else {}),
         group_id=str(envelope["groupId"]) if call == "group" else None,
         group_traits=_scalars(traits) if call == "group" else {},
+        utm=utm_parameters(context),
     )
     return Observation(
         record_id=message_id,
@@ -215,7 +237,7 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
         timestamp=str(timestamp),
         identifiers=identifiers,
         attributes_json=_dumps({"traits": traits, "context": context}),
-        golden=_golden(traits, identifiers) if call == "identify" else {},
+        golden=_golden(traits, options) if call == "identify" else {},
         devices=_devices(envelope, context),
         kind=call,
         event=event,
@@ -223,12 +245,14 @@ def observation(envelope: Mapping[str, Any]) -> Observation:
     )
 
 
-def _identifiers(candidates: list[tuple[IdentifierType, object]]) -> tuple[Identifier, ...]:
+def _identifiers(
+    candidates: list[tuple[IdentifierType, object]], options: NormaliseOptions
+) -> tuple[Identifier, ...]:
     found: set[Identifier] = set()
     for type_, raw in candidates:
         if isinstance(raw, (str, int)) and not isinstance(raw, bool) and str(raw).strip():
             try:
-                found.add(Identifier.of(type_, str(raw)))
+                found.add(identifier(type_, str(raw), options))
             except InvalidIdentifier:
                 continue
     return tuple(sorted(found))
@@ -241,16 +265,23 @@ def _event_name(call: CallType, envelope: Mapping[str, Any]) -> str | None:
 
 
 def _golden(
-    traits: Mapping[str, Any], identifiers: tuple[Identifier, ...]
+    traits: Mapping[str, Any], options: NormaliseOptions
 ) -> dict[str, str | int | float | bool]:
+    """Profile attributes from identify traits: the contact points in their plain canonical
+    form (lower-cased email, E.164 phone: never the provider-folded matching key)."""
     golden: dict[str, str | int | float | bool] = {}
     for trait, attr in GOLDEN_TRAITS.items():
         value = traits.get(trait)
-        if isinstance(value, str) and value.strip():
-            golden[attr] = value.strip()
-    for ident in identifiers:
-        if ident.type in ("email", "phone"):
-            golden[ident.type] = ident.value
+        if not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            if attr == "email":
+                value = normalise_email(value)
+            elif attr == "phone":
+                value = to_e164(value, options.default_region)
+        except NormaliseError:
+            continue
+        golden[attr] = value.strip()
     return golden
 
 
@@ -264,16 +295,19 @@ def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
 
 def _devices(envelope: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[Device, ...]:
     device = _obj(context, "device")
-    os_name = _str(_obj(context, "os"), "name")
     agent = _str(context, "userAgent")
+    parsed = parse_user_agent(agent) if agent else None
+    os_name = _str(_obj(context, "os"), "name") or (parsed.os_name if parsed else None)
+    browser = parsed.browser_name if parsed else None
     device_id = _str(device, "id")
     if device_id:
-        kind = _str(device, "type") or "mobile"
-        return (Device(device_id, kind, os_name, agent),)
+        kind = _str(device, "type") or (parsed.device_kind if parsed else "mobile")
+        return (Device(device_id, kind, os_name, agent, browser),)
     anonymous_id = _str(envelope, "anonymousId")
     if anonymous_id:
         # A browser or app install without a device id is known by its anonymous id.
-        return (Device(anonymous_id, "browser" if agent else "unknown", os_name, agent),)
+        kind = parsed.device_kind if parsed else "unknown"
+        return (Device(anonymous_id, kind, os_name, agent, browser),)
     return ()
 
 

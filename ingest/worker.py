@@ -41,6 +41,7 @@ from graphcdp.settings import Settings
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
 from matching.deterministic import plan
+from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
 
 log = logging.getLogger(__name__)
 Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -52,7 +53,9 @@ class Parsed:
     dead: list[tuple[Message, str]] = field(default_factory=list)
 
 
-def parse_batch(messages: list[Message], records_topic: str) -> Parsed:
+def parse_batch(
+    messages: list[Message], records_topic: str, options: NormaliseOptions = DEFAULT_OPTIONS
+) -> Parsed:
     """Split a batch into observations and dead letters (with their causes).
 
     A message id seen twice in one batch is applied once (the first copy).
@@ -64,7 +67,11 @@ def parse_batch(messages: list[Message], records_topic: str) -> Parsed:
             body: Any = json.loads(message.value or b"")
             if not isinstance(body, dict):
                 raise InvalidEvent("body", "expected a JSON object")
-            obs = record_observation(body) if message.topic == records_topic else observation(body)
+            obs = (
+                record_observation(body, options)
+                if message.topic == records_topic
+                else observation(body, options)
+            )
         except (InvalidEvent, json.JSONDecodeError, UnicodeDecodeError) as err:
             parsed.dead.append((message, str(err)))
             continue
@@ -194,7 +201,7 @@ async def _process(
 ) -> None:
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
-    parsed = parse_batch(messages, topics.records)
+    parsed = parse_batch(messages, topics.records, settings.normalise_options())
     result = WriteResult({}, {}, (), (), ())
     if parsed.observations:
         observations = parsed.observations

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import strawberry
 
 from graph.repository import ProfileRepository
+from matching.normalise import NormaliseOptions
 
 
 @dataclass
 class Context:
     profiles: ProfileRepository
+    normalise: NormaliseOptions
 
 
 Info = strawberry.Info[Context, None]

@@ -7,6 +7,7 @@ MERGE (e:Event {event_id: row.event_id})
   ON CREATE SET e.type = row.type, e.name = row.name, e.timestamp = row.timestamp,
                 e.received_at = row.received_at, e.source = row.source,
                 e.properties = row.properties, e.via = row.via
+SET e += row.utm
 MERGE (c)-[:PERFORMED]->(e)
 SET c.last_seen_at = CASE WHEN coalesce(c.last_seen_at, '') < row.timestamp
                           THEN row.timestamp ELSE c.last_seen_at END,
@@ -16,6 +17,7 @@ CALL (c, e, row) {
   UNWIND row.devices AS dev
   MERGE (d:Device {device_id: dev.device_id})
     ON CREATE SET d.kind = dev.kind, d.os = dev.os, d.user_agent = dev.user_agent,
+                  d.browser = dev.browser,
                   d.first_seen = row.timestamp
   SET d.last_seen = CASE WHEN coalesce(d.last_seen, '') < row.timestamp
                          THEN row.timestamp ELSE d.last_seen END

@@ -30,6 +30,7 @@ CALL (c, r, row) {
   UNWIND row.devices AS dev
   MERGE (d:Device {device_id: dev.device_id})
     ON CREATE SET d.kind = dev.kind, d.os = dev.os, d.user_agent = dev.user_agent,
+                  d.browser = dev.browser,
                   d.first_seen = row.timestamp
   SET d.last_seen = CASE WHEN coalesce(d.last_seen, '') < row.timestamp
                          THEN row.timestamp ELSE d.last_seen END

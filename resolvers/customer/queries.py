@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
-from graph.model import Identifier as IdentifierValue
 from graph.model import InvalidIdentifier
+from matching.normalise import identifier as normalised
 from resolvers.context import Info
 from resolvers.customer.types import Customer, IdentifierInput
 
@@ -29,7 +29,9 @@ class CustomerQueries:
         customer_id: str | None = str(id) if id is not None else None
         if identifier is not None:
             try:
-                key = IdentifierValue.of(identifier.type.value, identifier.value).key
+                key = normalised(
+                    identifier.type.value, identifier.value, info.context.normalise
+                ).key
             except InvalidIdentifier as err:
                 raise GraphQLError(str(err), extensions={"code": "BAD_USER_INPUT"}) from None
             customer_id = await profiles.customer_id_for(key)

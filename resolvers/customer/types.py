@@ -15,6 +15,8 @@ class IdentifierType(Enum):
     PHONE = "phone"
     USER_ID = "user_id"
     ANONYMOUS_ID = "anonymous_id"
+    DEVICE_ID = "device_id"
+    CRM_ID = "crm_id"
 
 
 @strawberry.input(description="An identifier value of a given type (normalised on lookup).")

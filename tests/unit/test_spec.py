@@ -7,6 +7,7 @@ import pytest
 
 from graph.model import Identifier, InvalidIdentifier, normalise
 from ingest.spec import MAX_EVENT_BYTES, InvalidEvent, observation, validate, validate_batch
+from matching.normalise import NormaliseOptions
 
 NOW = "2026-11-27T00:00:00.000Z"
 
@@ -270,3 +271,29 @@ def test_identify_reads_traits_from_context_traits_too() -> None:
     )
     assert "email:ctx@x.co" in {i.key for i in obs.identifiers}
     assert obs.golden["first_name"] == "Top"
+
+
+def test_enrichment_user_agent_utm_and_clock_skew() -> None:
+    env = _envelope(
+        {
+            "anonymousId": "a-1",
+            "type": "identify",
+            "traits": {"phone": "020 7946 0958"},
+            "timestamp": "2026-11-27T10:00:00.000Z",  # the client's clock ...
+            "sentAt": "2026-11-27T10:00:05.000Z",  # ... runs 1 h ahead of receipt (NOW + 0)
+            "context": {
+                "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) "
+                "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+                "page": {"url": "https://shop.example.com/?utm_source=news&utm_medium=email"},
+                "campaign": {"name": "winter"},
+            },
+        }
+    )
+    env["_graphcdp"]["receivedAt"] = "2026-11-27T09:00:05.000Z"
+    obs = observation(env, NormaliseOptions(default_region="GB"))
+    assert obs.timestamp == "2026-11-27T09:00:00.000Z"
+    assert [(d.kind, d.os, d.browser) for d in obs.devices] == [("mobile", "iOS", "Mobile Safari")]
+    assert obs.event is not None
+    assert obs.event.utm == {"utm_campaign": "winter", "utm_source": "news", "utm_medium": "email"}
+    assert "phone:+442079460958" in {i.key for i in obs.identifiers}
+    assert obs.golden["phone"] == "+442079460958"
