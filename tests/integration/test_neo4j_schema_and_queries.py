@@ -77,7 +77,8 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                     "received_at": now,
                     "source": "test",
                     "properties": "{}",
-                    "via": f"email:{tag}@example.com", "utm": {"utm_source": "news"},
+                    "via": f"email:{tag}@example.com",
+                    "utm": {"utm_source": "news"},
                     "devices": row["devices"],
                     "groups": [{"group_id": f"grp_{tag}", "traits": {"name": "Acme"}}],
                 }
