@@ -94,6 +94,32 @@ def _dev(settings: Settings, args: argparse.Namespace) -> int:
     return run_dev(settings)
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from ingest.import_job import run_import
+    from ingest.importer import ImportFileError, MappingError
+
+    try:
+        report = asyncio.run(
+            run_import(
+                settings,
+                args.kind,
+                Path(args.file),
+                mapping_path=Path(args.mapping) if args.mapping else None,
+                rejects_path=Path(args.rejects) if args.rejects else None,
+                source=args.source,
+            )
+        )
+    except (ImportFileError, MappingError, FileNotFoundError) as err:
+        print(f"graphcdp import: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphcdp", description=__doc__)
     sub = parser.add_subparsers(title="commands")
@@ -123,6 +149,14 @@ def _parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="API + worker + demo data until Ctrl-C (make run)")
     dev.set_defaults(handler=_dev)
+
+    imp = sub.add_parser("import", help="records or events from CSV, JSONL or Parquet files")
+    imp.add_argument("kind", choices=["records", "events"])
+    imp.add_argument("file")
+    imp.add_argument("--mapping", help="YAML/JSON column mapping for a foreign layout")
+    imp.add_argument("--rejects", help="where to write rejected rows (default FILE.rejects.jsonl)")
+    imp.add_argument("--source", default="import", help="source name of imported events")
+    imp.set_defaults(handler=_import)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])
