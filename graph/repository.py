@@ -172,6 +172,25 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
     }
 
 
+class EventRepository:
+    """Event housekeeping: retention."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def prune(self, cutoff: str, batch: int = 10_000) -> int:
+        """Delete events whose timestamp is before ``cutoff`` (ISO-8601 UTC), in batches.
+
+        Each batch is its own transaction (``CALL { } IN TRANSACTIONS``), so pruning millions
+        of events never holds one huge transaction; it runs as an auto-commit query.
+        """
+        async with self._driver.session(database=self._database) as session:
+            result = await session.run(q("event.prune_events").query(), cutoff=cutoff, batch=batch)
+            record = await result.single()
+            return int(record["deleted"]) if record else 0
+
+
 class ProfileRepository:
     """Reads of unified profiles (routed to readers)."""
 

@@ -120,6 +120,29 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _events(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from graph.driver import open_driver
+    from graph.repository import EventRepository
+
+    days = args.days or settings.event_retention_days
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    cutoff = cutoff.replace("+00:00", "Z")
+
+    async def prune() -> int:
+        driver = await open_driver(settings)
+        try:
+            return await EventRepository(driver, settings.neo4j_database).prune(cutoff, args.batch)
+        finally:
+            await driver.close()
+
+    deleted = asyncio.run(prune())
+    print(f"graphcdp events: deleted {deleted} events older than {cutoff} ({days} days)")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphcdp", description=__doc__)
     sub = parser.add_subparsers(title="commands")
@@ -157,6 +180,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--rejects", help="where to write rejected rows (default FILE.rejects.jsonl)")
     imp.add_argument("--source", default="import", help="source name of imported events")
     imp.set_defaults(handler=_import)
+
+    events = sub.add_parser("events", help="event housekeeping")
+    events.add_argument("action", choices=["prune"])
+    events.add_argument("--days", type=int, help="keep this many days (default: the setting)")
+    events.add_argument("--batch", type=int, default=10_000, help="events per transaction")
+    events.set_defaults(handler=_events)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])

@@ -68,6 +68,7 @@ class Settings:
     write_keys: str = "graphcdp-demo-write-key:demo"
     worker_group: str = "graphcdp-worker"
     worker_batch: int = 500
+    event_retention_days: int = 90
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -224,6 +225,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "opensearch_url": _url("http", "https"),
     "api_port": _PORT,
     "worker_batch": _int_between(1, 10_000),
+    "event_retention_days": _int_between(1, 36_500),
     "state_dir": _path,
     "neo4j_heap": _size,
     "neo4j_pagecache": _size,

@@ -9,8 +9,8 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph.cypher import queries
-from graph.model import Identifier, Observation
-from graph.repository import IdentityRepository, ProfileRepository, now_iso
+from graph.model import EventData, Identifier, Observation
+from graph.repository import EventRepository, IdentityRepository, ProfileRepository, now_iso
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 from matching.deterministic import plan
@@ -90,6 +90,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "merges": [{"survivor": f"cus_{tag}", "loser": f"cus_missing_{tag}", "cause": "test"}],
             "now": now,
         },
+        "event.prune_events": {"cutoff": "1900-01-01T00:00:00.000Z", "batch": 100},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
     }
@@ -107,6 +108,9 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
         if name.startswith("schema."):
             for statement in query.statements():
                 await driver.execute_query(statement)
+        elif "IN TRANSACTIONS" in query.text:  # only valid in an auto-commit query
+            async with driver.session() as session:
+                await (await session.run(query.query(), params[name])).consume()
         else:
             assert name in params, f"add sample parameters for {name} to this test"
             await driver.execute_query(query.query(), params[name])
@@ -152,3 +156,24 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     assert replay.written == {}
     assert replay.events == {}
     assert set(replay.skipped) == {f"{tag}-1", f"{tag}-3"}
+
+
+async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriver) -> None:
+    tag = uuid.uuid4().hex[:10]
+    repo = IdentityRepository(driver, "neo4j")
+    now = now_iso()
+    user = Identifier.of("user_id", f"prune-{tag}")
+    old = [
+        Observation(f"{tag}-old-{i}", "test", now, f"1999-0{i + 1}-01T00:00:00.000Z", (user,),
+                    kind="track", event=EventData("track", "Old"), always_record=False)
+        for i in range(3)
+    ]  # fmt: skip
+    fresh = Observation(f"{tag}-new", "test", now, now, (user,), kind="track",
+                        event=EventData("track", "New"), always_record=False)  # fmt: skip
+    await repo.apply([*old, fresh], plan)
+    deleted = await EventRepository(driver, "neo4j").prune("2000-01-01T00:00:00.000Z", batch=2)
+    assert deleted >= 3  # other runs may have left ancient events too
+    records, _, _ = await driver.execute_query(
+        "MATCH (e:Event) WHERE e.event_id STARTS WITH $tag RETURN e.name AS name", tag=tag
+    )
+    assert [r["name"] for r in records] == ["New"]
