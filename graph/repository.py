@@ -68,17 +68,25 @@ class IdentityRepository:
         tx: AsyncManagedTransaction, batch: list[Observation], planner: Planner
     ) -> WriteResult:
         now = now_iso()
-        idents = sorted({i for obs in batch for i in obs.identifiers})
-        await tx.run(
-            q("identity.lock_identifiers").text,
-            identifiers=[{"key": i.key, "type": i.type, "value": i.value} for i in idents],
-            now=now,
-        )
+        # Replays first: a message already applied must not even create identifiers.
         found = await tx.run(q("identity.find_seen").text, ids=[o.record_id for o in batch])
         known = {row["id"] async for row in found}
         fresh = [o for o in batch if o.record_id not in known]
         if not fresh:
             return WriteResult({}, {}, (), (), tuple(sorted(known)))
+        idents = sorted({i for obs in fresh for i in obs.identifiers})
+        locked = await tx.run(
+            q("identity.lock_identifiers").text,
+            identifiers=[{"key": i.key, "type": i.type, "value": i.value} for i in idents],
+            ids=[o.record_id for o in fresh],
+            now=now,
+        )
+        meanwhile = {row["id"] async for row in locked}
+        if meanwhile:
+            known |= meanwhile
+            fresh = [o for o in fresh if o.record_id not in meanwhile]
+            if not fresh:
+                return WriteResult({}, {}, (), (), tuple(sorted(known)))
         reach = await tx.run(
             q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
         )

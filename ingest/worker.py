@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
 from aiokafka import (
@@ -51,14 +53,20 @@ Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
 class Parsed:
     observations: list[Observation] = field(default_factory=list)
     dead: list[tuple[Message, str]] = field(default_factory=list)
+    expired: int = 0
 
 
 def parse_batch(
-    messages: list[Message], records_topic: str, options: NormaliseOptions = DEFAULT_OPTIONS
+    messages: list[Message],
+    records_topic: str,
+    options: NormaliseOptions = DEFAULT_OPTIONS,
+    events_since: str = "",
 ) -> Parsed:
     """Split a batch into observations and dead letters (with their causes).
 
-    A message id seen twice in one batch is applied once (the first copy).
+    A message id seen twice in one batch is applied once (the first copy). An event older
+    than ``events_since`` (the retention cutoff) keeps its identity facts but writes no
+    Event node, so replaying a topic never brings back events that retention deleted.
     """
     parsed = Parsed()
     seen: set[str] = set()
@@ -75,9 +83,13 @@ def parse_batch(
         except (InvalidEvent, json.JSONDecodeError, UnicodeDecodeError) as err:
             parsed.dead.append((message, str(err)))
             continue
-        if obs.record_id not in seen:
-            seen.add(obs.record_id)
-            parsed.observations.append(obs)
+        if obs.record_id in seen:
+            continue
+        seen.add(obs.record_id)
+        if obs.event is not None and obs.timestamp < events_since:
+            obs = dataclasses.replace(obs, event=None)
+            parsed.expired += 1
+        parsed.observations.append(obs)
     return parsed
 
 
@@ -201,7 +213,13 @@ async def _process(
 ) -> None:
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
-    parsed = parse_batch(messages, topics.records, settings.normalise_options())
+    cutoff = datetime.now(UTC) - timedelta(days=settings.event_retention_days)
+    parsed = parse_batch(
+        messages,
+        topics.records,
+        settings.normalise_options(),
+        cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
     result = WriteResult({}, {}, (), (), ())
     if parsed.observations:
         observations = parsed.observations
@@ -226,7 +244,7 @@ async def _process(
         # above are idempotent, so this costs time, not correctness.
         log.warning("commit after rebalance failed (%s); the new owner replays the batch", err)
     log.info(
-        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead",
+        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead, %d expired",
         len(messages), len(result.written), len(result.events), len(result.skipped),
-        len(result.merges), len(parsed.dead),
+        len(result.merges), len(parsed.dead), parsed.expired,
     )  # fmt: skip

@@ -75,3 +75,64 @@ def read_since(
             await consumer.stop()
 
     return asyncio.run(run())
+
+
+def group_lag(settings: Settings, group: str) -> int:
+    """Messages of the worker's topics the consumer group has not committed yet."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def run() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+            parts = [
+                TopicPartition(t, p)
+                for t in (settings.topics.events, settings.topics.records)
+                for p in range(settings.kafka_partitions)
+            ]
+            ends = await consumer.end_offsets(parts)
+            done = {tp: meta.offset for tp, meta in committed.items()}
+            return sum(max(end - max(done.get(tp, 0), 0), 0) for tp, end in ends.items())
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    return asyncio.run(run())
+
+
+def wait_caught_up(settings: Settings, group: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    lag = -1
+    while time.monotonic() < deadline:
+        lag = group_lag(settings, group)
+        if lag == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"consumer group {group} still {lag} messages behind")
+
+
+GRAPH_SHAPE = """
+CALL () { MATCH (c:Customer) WHERE c.merged_into IS NULL RETURN count(c) AS customers }
+CALL () { MATCH (c:Customer) WHERE c.merged_into IS NOT NULL RETURN count(c) AS redirects }
+CALL () { MATCH (n:Record) RETURN count(n) AS records }
+CALL () { MATCH (n:Event) RETURN count(n) AS events }
+CALL () { MATCH (n:Identifier) RETURN count(n) AS identifiers }
+CALL () { MATCH (n:Device) RETURN count(n) AS devices }
+CALL () { MATCH (n:Group) RETURN count(n) AS groups }
+CALL () { MATCH ()-[r]->() RETURN count(r) AS relationships }
+CALL () {
+  MATCH (c:Customer)<-[:BELONGS_TO]-(:Record)
+  WHERE c.merged_into IS NULL
+  WITH c, count(*) AS n
+  RETURN sum(n * n) AS cluster_signature
+}
+RETURN customers, redirects, records, events, identifiers, devices, groups, relationships,
+       cluster_signature
+"""
+
+
+def graph_shape(settings: Settings) -> dict[str, Any]:
+    return query(settings, GRAPH_SHAPE)[0]

@@ -62,6 +62,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "identifiers": [
                 {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
             ],
+            "ids": [f"rec_{tag}"],
             "now": now,
         },
         "identity.write_records": {"rows": [row], "now": now},

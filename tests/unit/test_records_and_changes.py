@@ -92,3 +92,34 @@ def test_changes_name_created_updated_and_merged_customers() -> None:
             },
         ),
     ]
+
+
+def _message(topic: str, body: object, offset: int = 0) -> object:
+    from aiokafka import ConsumerRecord
+
+    value = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return ConsumerRecord(topic, 0, offset, 0, 0, b"k", value, None, 1, len(value), [])
+
+
+def test_parse_batch_splits_dead_letters_dedupes_and_expires_old_events() -> None:
+    from ingest.worker import parse_batch
+
+    env = {"source": "web", "receivedAt": "2026-11-27T00:00:00.000Z"}
+    messages = [
+        _message("cdp.events", {"type": "track", "event": "Old", "userId": "u", "messageId": "m1",
+                                "timestamp": "2020-01-01T00:00:00Z", "_graphcdp": env}),
+        _message("cdp.events", {"type": "track", "event": "New", "userId": "u", "messageId": "m2",
+                                "_graphcdp": env}),
+        _message("cdp.events", {"type": "track", "event": "New", "userId": "u", "messageId": "m2",
+                                "_graphcdp": env}),
+        _message("cdp.events", b"{broken", 7),
+        _message("cdp.records", {"record_id": "r1", "source": "crm", "email": "a@b.co"}),
+    ]  # fmt: skip
+    parsed = parse_batch(messages, "cdp.records", events_since="2026-01-01T00:00:00.000Z")  # type: ignore[arg-type]
+    assert [o.record_id for o in parsed.observations] == ["m1", "m2", "r1"]
+    assert parsed.observations[0].event is None  # expired: identity kept, no Event node
+    assert parsed.observations[1].event is not None
+    assert parsed.expired == 1
+    assert [(m.offset, e.split(":")[0]) for m, e in parsed.dead] == [
+        (7, "Expecting property name enclosed in double quotes")
+    ]
