@@ -114,11 +114,16 @@ class IdentityRepository:
         if rows:
             cursor = await tx.run(q("identity.write_records").text, rows=rows, now=now)
             written = {row["record_id"]: row["customer_id"] async for row in cursor}
-        event_rows = [_event_row(o, owner[o.record_id]) for o in ordered if o.event]
+        with_events = [o for o in ordered if o.event is not None]
         events: dict[str, str] = {}
-        if event_rows:
-            cursor = await tx.run(q("event.write_events").text, rows=event_rows, now=now)
-            events = {row["event_id"]: row["customer_id"] async for row in cursor}
+        if with_events:
+            params = _event_params(with_events, owner)
+            await (await tx.run(q("event.write_events").text, **params, now=now)).consume()
+            if params["groups"]:
+                await (
+                    await tx.run(q("event.write_groups").text, groups=params["groups"], now=now)
+                ).consume()
+            events = {o.record_id: owner[o.record_id] for o in with_events}
         return WriteResult(
             written=written,
             events=events,
@@ -141,27 +146,51 @@ def _devices(obs: Observation) -> list[dict[str, Any]]:
     ]
 
 
-def _event_row(obs: Observation, customer_id: str) -> dict[str, Any]:
-    event = obs.event
-    assert event is not None  # callers pass observations with events only
-    via = next((i.key for i in obs.identifiers if i.type == "user_id"), None) or next(
-        (i.key for i in obs.identifiers), None
-    )
+def _event_params(observations: list[Observation], owner: dict[str, str]) -> dict[str, Any]:
+    """The parameters of ``event.write_events``: devices and customers aggregated per batch."""
+    devices: dict[tuple[str, str], dict[str, Any]] = {}
+    customers: dict[str, str] = {}
+    events: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    for obs in observations:
+        event = obs.event
+        if event is None:
+            continue
+        customer_id = owner[obs.record_id]
+        ts = obs.timestamp
+        customers[customer_id] = max(customers.get(customer_id, ""), ts)
+        for d in obs.devices:
+            row = devices.setdefault(
+                (customer_id, d.device_id),
+                {"customer_id": customer_id, "device_id": d.device_id, "kind": d.kind,
+                 "os": d.os, "user_agent": d.user_agent, "browser": d.browser,
+                 "first_seen": ts, "last_seen": ts},
+            )  # fmt: skip
+            row["first_seen"], row["last_seen"] = (
+                min(row["first_seen"], ts),
+                max(row["last_seen"], ts),
+            )
+        via = next((i.key for i in obs.identifiers if i.type == "user_id"), None) or next(
+            (i.key for i in obs.identifiers), None
+        )
+        props = {
+            "event_id": obs.record_id, "type": event.type, "name": event.name,
+            "timestamp": ts, "received_at": obs.received_at, "source": obs.source,
+            "properties": event.properties_json, "via": via, **event.utm,
+        }  # fmt: skip
+        events.append({
+            "customer_id": customer_id,
+            "event": {k: v for k, v in props.items() if v is not None},
+            "device_ids": [d.device_id for d in obs.devices],
+        })  # fmt: skip
+        if event.group_id:
+            groups.append({"customer_id": customer_id, "group_id": event.group_id,
+                           "traits": dict(event.group_traits)})  # fmt: skip
     return {
-        "customer_id": customer_id,
-        "event_id": obs.record_id,
-        "type": event.type,
-        "name": event.name,
-        "timestamp": obs.timestamp,
-        "received_at": obs.received_at,
-        "source": obs.source,
-        "properties": event.properties_json,
-        "via": via,
-        "utm": dict(event.utm),
-        "devices": _devices(obs),
-        "groups": [{"group_id": event.group_id, "traits": dict(event.group_traits)}]
-        if event.group_id
-        else [],
+        "devices": list(devices.values()),
+        "events": events,
+        "customers": [{"customer_id": c, "last_seen_at": t} for c, t in customers.items()],
+        "groups": groups,
     }
 
 

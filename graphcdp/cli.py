@@ -143,6 +143,12 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.ingest import main as bench_ingest
+
+    return bench_ingest(settings, args.events, args.rate, args.seconds, args.workers)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphcdp", description=__doc__)
     sub = parser.add_subparsers(title="commands")
@@ -186,6 +192,15 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--days", type=int, help="keep this many days (default: the setting)")
     events.add_argument("--batch", type=int, default=10_000, help="events per transaction")
     events.set_defaults(handler=_events)
+
+    bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
+    bench.add_argument("what", choices=["ingest"])
+    bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
+    bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")
+    bench.add_argument("--seconds", type=float, default=10.0, help="length of freshness run")
+    bench.add_argument("--workers", type=int, default=1, help="worker processes")
+    bench.add_argument("--json", action="store_true", help="print JSON (the only output)")
+    bench.set_defaults(handler=_bench)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])

@@ -187,24 +187,46 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     await producer.start()
     log.info("worker consuming %s, %s as group %s", topics.events, topics.records,
              settings.worker_group)  # fmt: skip
+    # One batch in flight: while Neo4j writes batch N, this loop fetches and parses batch N+1
+    # (the two use different cores); N+1 is applied only after N has committed its offsets.
+    in_flight: asyncio.Task[None] | None = None
     try:
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=settings.worker_batch)
-            if not batches:
-                continue
-            idle.clear()
-            try:
-                await _process(batches, repo, producer, consumer, settings, stop)
-            finally:
+            wait_ms = 0 if in_flight else 200
+            batches = await consumer.getmany(timeout_ms=wait_ms, max_records=settings.worker_batch)
+            parsed = _parse(batches, settings) if batches else None
+            if in_flight is not None:
+                await in_flight
+                in_flight = None
+            if batches and parsed is not None:
+                idle.clear()
+                in_flight = asyncio.create_task(
+                    _process(batches, parsed, repo, producer, consumer, settings, stop)
+                )
+            else:
                 idle.set()
+        if in_flight is not None:
+            await in_flight
     finally:
+        idle.set()
         await consumer.stop()
         await producer.stop()
         await driver.close()
 
 
+def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> Parsed:
+    cutoff = datetime.now(UTC) - timedelta(days=settings.event_retention_days)
+    return parse_batch(
+        [m for msgs in batches.values() for m in msgs],
+        settings.topics.records,
+        settings.normalise_options(),
+        cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+
+
 async def _process(
     batches: dict[TopicPartition, list[Message]],
+    parsed: Parsed,
     repo: IdentityRepository,
     producer: AIOKafkaProducer,
     consumer: AIOKafkaConsumer,
@@ -213,13 +235,6 @@ async def _process(
 ) -> None:
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
-    cutoff = datetime.now(UTC) - timedelta(days=settings.event_retention_days)
-    parsed = parse_batch(
-        messages,
-        topics.records,
-        settings.normalise_options(),
-        cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    )
     result = WriteResult({}, {}, (), (), ())
     if parsed.observations:
         observations = parsed.observations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -53,7 +54,10 @@ def _up_one(server: Server) -> None:
     if managed.pid() is None:
         if port_open(server.host, server.port):
             if _quietly(server.ready):
-                print(f"  {server.name:<11} already answering on {address} (not started by us)")
+                print(
+                    f"  {server.name:<11} already answering on {address} (not started by us)",
+                    file=sys.stderr,
+                )
                 return
             raise StackError(f"{server.name}: port {address} is taken by another program")
         server.home.mkdir(parents=True, exist_ok=True)
@@ -69,18 +73,21 @@ def _up_one(server: Server) -> None:
         managed.wait_ready(server.ready, server.timeout)
         server.after_start()
     except ProcessError as err:
-        managed.stop(timeout=20)
+        if action == "started":  # never stop a server this call did not start
+            managed.stop(timeout=20)
         raise StackError(f"{server.name} failed to start: {err}") from err
     took = time.monotonic() - started
     extra = f" ({server.notes})" if server.notes else ""
-    print(f"  {server.name:<11} {action} on {address}, ready in {took:.1f} s{extra}", flush=True)
+    print(
+        f"  {server.name:<11} {action} on {address}, ready in {took:.1f} s{extra}", file=sys.stderr
+    )
 
 
 def down(settings: Settings, only: tuple[str, ...] = ()) -> None:
     """Stop the servers in reverse start order (SIGTERM, then SIGKILL after a grace time)."""
     for server in reversed(_selected(settings, only)):
         stopped = server.managed.stop()
-        print(f"  {server.name:<11} {'stopped' if stopped else 'not running'}", flush=True)
+        print(f"  {server.name:<11} {'stopped' if stopped else 'not running'}", file=sys.stderr)
 
 
 def status(settings: Settings, only: tuple[str, ...] = ()) -> list[ServerStatus]:

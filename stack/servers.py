@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -96,7 +97,10 @@ class Neo4j(Server):
             try:
                 maven.classpath(plugin)
             except maven.MavenError as err:
-                print(f"  neo4j: plugin {plugin} not loaded ({str(err).splitlines()[0]})")
+                print(
+                    f"  neo4j: plugin {plugin} not loaded ({str(err).splitlines()[0]})",
+                    file=sys.stderr,
+                )
                 continue
             names.append(plugin)
             loaded.append(plugin)
@@ -307,7 +311,7 @@ def _install_redis() -> str:
     """apt-get install redis-server without letting the package start its own daemon."""
     if os.geteuid() != 0:
         raise ProcessError("redis-server is missing; run `sudo apt-get install redis-server`")
-    print("  redis: installing Debian's redis-server package")
+    print("  redis: installing Debian's redis-server package", file=sys.stderr)
     policy = Path("/usr/sbin/policy-rc.d")
     created = not policy.exists()
     if created:

@@ -1,0 +1,1 @@
+"""Benchmarks: reproducible commands that print their numbers as JSON (never CI gates)."""

@@ -1,0 +1,262 @@
+"""``graphcdp bench ingest --events N --json``: the ingest path measured end to end.
+
+On the running local stack it starts its own API and worker processes, then measures:
+
+1. **Throughput**: N track calls sent as ``/v1/batch`` requests of 100 (as SDKs send them,
+   8 in flight), from the first request until the last event is in Neo4j:
+   ``events_per_s`` (HTTP -> Kafka -> worker -> Neo4j) and ``http_accept_per_s``.
+2. **Freshness** at a steady background load (default 1,000 events/s): probe calls for new
+   users, each timed from its HTTP acceptance until ``customer(identifier: ...)`` answers
+   through GraphQL: ``freshness_p50_ms``, ``freshness_p99_ms``.
+3. **Ceiling**: the same kind of events turned into observations in-process and written
+   straight to Neo4j through the worker's repository (the same UNWIND batches, no HTTP, no
+   Kafka): ``ceiling_events_per_s``; ``ratio`` = events_per_s / ceiling_events_per_s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from neo4j import AsyncDriver
+
+from graph.driver import open_driver
+from graph.repository import IdentityRepository, now_iso
+from graphcdp.settings import Settings
+from ingest.spec import observation, validate
+from matching.deterministic import plan
+
+UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
+COUNT_EVENTS = "MATCH (e:Event) WHERE e.event_id STARTS WITH $tag RETURN count(e) AS n"
+PROBE = "query ($v: String!) { customer(identifier: {type: USER_ID, value: $v}) { id } }"
+
+
+def _call(tag: str, i: int, users: int) -> dict[str, Any]:
+    user = f"{tag}-u{i % users}"
+    return {
+        "type": "track",
+        "event": random.choice(("Product Viewed", "Product Added", "Order Completed")),
+        "userId": user,
+        "anonymousId": f"{user}-anon",
+        "messageId": f"{tag}-{i}",
+        "properties": {"sku": f"SKU-{i % 500}", "price": round(random.uniform(1, 200), 2)},
+        "context": {"userAgent": UA, "page": {"url": "https://shop.example.com/?utm_source=bench"}},
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Service:
+    """The API and worker processes under test, started on the running stack."""
+
+    def __init__(self, settings: Settings, workers: int, logs: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GRAPHCDP_API_PORT": str(self.port), "GRAPHCDP_LOG_LEVEL": "WARNING"}
+        exe = [sys.executable, "-m", "graphcdp.cli"]
+        logs.mkdir(parents=True, exist_ok=True)
+        self.procs = [
+            subprocess.Popen([*exe, "api"], env=env, stdout=(logs / "api.log").open("wb"),
+                             stderr=subprocess.STDOUT)
+        ] + [
+            subprocess.Popen([*exe, "worker"], env=env, stdout=(logs / f"worker{i}.log").open("wb"),
+                             stderr=subprocess.STDOUT)
+            for i in range(workers)
+        ]  # fmt: skip
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"{self.base}/healthz")).status_code == 200:
+                        await asyncio.sleep(3)  # let the workers join their group
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError("the API did not start")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def _count(driver: AsyncDriver, tag: str) -> int:
+    records, _, _ = await driver.execute_query(COUNT_EVENTS, tag=tag + "-")
+    return int(records[0]["n"])
+
+
+async def _wait_count(driver: AsyncDriver, tag: str, n: int, within: float) -> float:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await _count(driver, tag) >= n:
+            return time.monotonic()
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"only {await _count(driver, tag)} of {n} events arrived")
+
+
+async def throughput(base: str, key: str, driver: AsyncDriver, events: int) -> dict[str, float]:
+    tag = f"bt{uuid.uuid4().hex[:8]}"
+    calls = [_call(tag, i, max(events // 20, 1)) for i in range(events)]
+    batches = [calls[i : i + 100] for i in range(0, events, 100)]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            reply = await client.post("/v1/batch", json={"batch": batch})
+            if reply.status_code != 200 or reply.json().get("accepted") != len(batch):
+                raise RuntimeError(f"batch refused: {reply.status_code} {reply.text[:200]}")
+
+    start = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, auth=(key, ""), timeout=60) as client:
+        await asyncio.gather(*(sender(client) for _ in range(8)))
+    accepted = time.monotonic()
+    done = await _wait_count(driver, tag, events, within=600)
+    return {
+        "events_per_s": events / (done - start),
+        "http_accept_per_s": events / (accepted - start),
+        "throughput_seconds": done - start,
+    }
+
+
+async def freshness(base: str, key: str, rate: int, seconds: float) -> dict[str, float]:
+    tag = f"bf{uuid.uuid4().hex[:8]}"
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+
+    async def background(client: httpx.AsyncClient) -> int:
+        # Batches of 10 every 10 ms on a fixed schedule, up to 16 requests in flight, so a
+        # slow answer delays nothing else (an open-loop load, as real traffic is).
+        sent, i = 0, 0
+        tick, per_tick = 0.01, max(rate // 100, 1)
+        gate = asyncio.Semaphore(16)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def post(batch: list[dict[str, Any]]) -> None:
+            async with gate:
+                await client.post("/v1/batch", json={"batch": batch})
+
+        next_at = time.monotonic()
+        while time.monotonic() < stop:
+            batch = [_call(tag, i + j, 1000) for j in range(per_tick)]
+            i += per_tick
+            tasks.append(asyncio.create_task(post(batch)))
+            sent += per_tick
+            next_at += tick
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        await asyncio.gather(*tasks)
+        return sent
+
+    async def probe(client: httpx.AsyncClient, n: int) -> None:
+        user = f"{tag}-probe-{n}"
+        reply = await client.post("/v1/track", json={"userId": user, "event": "Probe"})
+        accepted = time.monotonic()
+        if reply.status_code != 200:
+            raise RuntimeError(reply.text)
+        while time.monotonic() - accepted < 10:
+            got = await client.post("/graphql", json={"query": PROBE, "variables": {"v": user}})
+            if got.json()["data"]["customer"]:
+                latencies.append((time.monotonic() - accepted) * 1000)
+                return
+            await asyncio.sleep(0.005)
+        raise RuntimeError(f"probe {user} not visible after 10 s")
+
+    async def probes(client: httpx.AsyncClient) -> None:
+        n = 0
+        tasks = []
+        await asyncio.sleep(1.0)  # let the background load settle
+        while time.monotonic() < stop:
+            tasks.append(asyncio.create_task(probe(client, n)))
+            n += 1
+            await asyncio.sleep(0.1)
+        await asyncio.gather(*tasks)
+
+    limits = httpx.Limits(max_connections=32)
+    async with (
+        httpx.AsyncClient(base_url=base, auth=(key, ""), timeout=30, limits=limits) as load,
+        httpx.AsyncClient(base_url=base, auth=(key, ""), timeout=30, limits=limits) as prober,
+    ):
+        sent, _ = await asyncio.gather(background(load), probes(prober))
+    latencies.sort()
+    return {
+        "freshness_rate_events_per_s": sent / seconds,
+        "freshness_probes": len(latencies),
+        "freshness_p50_ms": statistics.median(latencies),
+        "freshness_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "freshness_max_ms": latencies[-1],
+    }
+
+
+def _observations(events: int, source: str) -> Iterator[Any]:
+    tag = f"bc{uuid.uuid4().hex[:8]}"
+    received = now_iso()
+    for i in range(events):
+        body = validate("track", _call(tag, i, max(events // 20, 1)), source, received).body
+        yield observation(body)
+
+
+async def ceiling(settings: Settings, driver: AsyncDriver, events: int) -> dict[str, float]:
+    repo = IdentityRepository(driver, settings.neo4j_database)
+    observations = list(_observations(events, "bench"))
+    batch = settings.worker_batch
+    start = time.monotonic()
+    for i in range(0, len(observations), batch):
+        await repo.apply(observations[i : i + batch], plan)
+    return {"ceiling_events_per_s": events / (time.monotonic() - start)}
+
+
+async def run(
+    settings: Settings, events: int, rate: int, seconds: float, workers: int
+) -> dict[str, Any]:
+    key = next(iter(settings.parsed_write_keys()))
+    service = Service(settings, workers, settings.state_dir / "bench-logs")
+    driver = await open_driver(settings)
+    try:
+        await service.ready()
+        result: dict[str, Any] = {"events": events, "workers": workers, "cores": os.cpu_count()}
+        result.update(await throughput(service.base, key, driver, events))
+        result.update(await freshness(service.base, key, rate, seconds))
+        service.stop()
+        result.update(await ceiling(settings, driver, events))
+    finally:
+        service.stop()
+        await driver.close()
+    result["ratio"] = result["events_per_s"] / result["ceiling_events_per_s"]
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}
+
+
+def main(settings: Settings, events: int, rate: int, seconds: float, workers: int) -> int:
+    from stack import up
+
+    up(settings)  # idempotent; before the event loop (readiness checks run their own)
+    result = asyncio.run(run(settings, events, rate, seconds, workers))
+    print(json.dumps(result, indent=2))
+    return 0
