@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -17,8 +17,9 @@ from strawberry.asgi import GraphQL
 from graph.driver import open_driver
 from graph.repository import ProfileRepository
 from graphcdp.settings import Settings
-from ingest.http import tracking_routes
+from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
+from ingest.tracking_plan import TrackingPlan, load_plan
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -47,6 +48,12 @@ def create_app(settings: Settings) -> Starlette:
             await producer.stop()
             await driver.close()
 
+    plan = load_plan(settings.tracking_plan) if settings.tracking_plan else TrackingPlan.empty()
+    stats = IngestStats()
+
+    async def metrics(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(stats.prometheus())
+
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -56,7 +63,8 @@ def create_app(settings: Settings) -> Starlette:
 
     graphql = GraphQLApp(schema, graphql_ide="graphiql")
     routes = [
-        *tracking_routes(settings.parsed_write_keys(), producer_of),
+        *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
+        Route("/metrics", metrics),
         Route("/healthz", health),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

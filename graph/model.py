@@ -87,6 +87,8 @@ class EventData:
     group_id: str | None = None
     group_traits: dict[str, str | int | float | bool] = field(default_factory=dict)
     utm: dict[str, str] = field(default_factory=dict)
+    violations_json: str | None = None  # tracking-plan violations, when the call was flagged
+    plan_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,7 @@ def _event_params(observations: list[Observation], owner: dict[str, str]) -> dic
             "event_id": obs.record_id, "type": event.type, "name": event.name,
             "timestamp": ts, "received_at": obs.received_at, "source": obs.source,
             "properties": event.properties_json, "via": via, **event.utm,
+            "plan_violations": event.violations_json, "plan_version": event.plan_version,
         }  # fmt: skip
         events.append({
             "customer_id": customer_id,

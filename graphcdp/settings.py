@@ -69,6 +69,8 @@ class Settings:
     worker_group: str = "graphcdp-worker"
     worker_batch: int = 500
     event_retention_days: int = 90
+    # A tracking plan (YAML or JSON: JSON Schemas per event, mode per source), or none.
+    tracking_plan: Path | None = None
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -226,6 +228,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "api_port": _PORT,
     "worker_batch": _int_between(1, 10_000),
     "event_retention_days": _int_between(1, 36_500),
+    "tracking_plan": _path,
     "state_dir": _path,
     "neo4j_heap": _size,
     "neo4j_pagecache": _size,

@@ -17,7 +17,9 @@ import binascii
 import gzip
 import json
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -27,13 +29,16 @@ from starlette.routing import Route
 from graph.model import CALL_TYPES
 from graph.repository import now_iso
 from ingest.spec import (
+    ENVELOPE_KEY,
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
+    BatchResult,
     Envelope,
     InvalidEvent,
     validate,
     validate_batch,
 )
+from ingest.tracking_plan import TrackingPlan
 
 
 class Sender(Protocol):
@@ -43,6 +48,48 @@ class Sender(Protocol):
 
 
 SenderOf = Callable[[Request], Sender]
+
+
+@dataclass
+class IngestStats:
+    """Counters of the tracking API, served on ``/metrics`` (per source)."""
+
+    accepted: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    flagged: Counter[str] = field(default_factory=Counter)  # accepted with plan violations
+    plan_rejected: Counter[str] = field(default_factory=Counter)
+
+    def prometheus(self) -> str:
+        lines = []
+        for name, counter in (
+            ("graphcdp_ingest_accepted_total", self.accepted),
+            ("graphcdp_ingest_rejected_total", self.rejected),
+            ("graphcdp_tracking_plan_flagged_total", self.flagged),
+            ("graphcdp_tracking_plan_rejected_total", self.plan_rejected),
+        ):
+            lines.append(f"# TYPE {name} counter")
+            lines += [f'{name}{{source="{s}"}} {n}' for s, n in sorted(counter.items())]
+        return "\n".join(lines) + "\n"
+
+
+def _apply_plan(
+    plan: TrackingPlan, envelope: Envelope, source: str, stats: IngestStats
+) -> InvalidEvent | None:
+    """Check a call against the tracking plan: flag it in its envelope, or refuse it."""
+    verdict = plan.check(envelope.body, source)
+    if verdict.action == "accept":
+        return None
+    violations = [{"field": v.field, "reason": v.reason} for v in verdict.violations]
+    if verdict.action == "reject":
+        stats.plan_rejected[source] += 1
+        first = verdict.violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        return InvalidEvent(first.field, f"tracking plan: {first.reason}{more}")
+    stats.flagged[source] += 1
+    meta = envelope.body[ENVELOPE_KEY]
+    meta["violations"] = violations
+    meta["planVersion"] = plan.version
+    return None
 
 
 def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -97,8 +144,20 @@ def _source(request: Request, payload: object, write_keys: dict[str, str]) -> st
     return source
 
 
-def tracking_routes(write_keys: dict[str, str], sender_of: SenderOf) -> list[Route]:
-    """The ``/v1/*`` routes; ``sender_of(request)`` gives the producer from the app state."""
+def tracking_routes(
+    write_keys: dict[str, str],
+    sender_of: SenderOf,
+    plan: TrackingPlan | None = None,
+    stats: IngestStats | None = None,
+) -> list[Route]:
+    """The ``/v1/*`` routes; ``sender_of(request)`` gives the producer from the app state.
+
+    With a tracking plan, each call is checked after the spec: per source, a violation either
+    refuses the call (400 naming the field; in a batch, a rejected entry kept on ``cdp.dlq``)
+    or flags it (accepted, the violations and plan version kept on its Event), and counted.
+    """
+    plan = plan or TrackingPlan.empty()
+    stats = stats or IngestStats()
 
     def single(kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
@@ -112,8 +171,14 @@ def tracking_routes(write_keys: dict[str, str], sender_of: SenderOf) -> list[Rou
             try:
                 envelope = validate(kind, payload, source, now_iso())
             except InvalidEvent as err:
+                stats.rejected[source] += 1
                 return _error(400, str(err), err.field)
+            refused = _apply_plan(plan, envelope, source, stats)
+            if refused is not None:
+                stats.rejected[source] += 1
+                return _error(400, str(refused), refused.field)
             await sender_of(request).send([envelope])
+            stats.accepted[source] += 1
             return JSONResponse({"success": True})
 
         return endpoint
@@ -131,6 +196,17 @@ def tracking_routes(write_keys: dict[str, str], sender_of: SenderOf) -> list[Rou
             result = validate_batch(payload, source, received_at)
         except InvalidEvent as err:
             return _error(400, str(err), err.field)
+        accepted = []
+        for envelope, index in zip(result.accepted, result.accepted_index, strict=True):
+            refused = _apply_plan(plan, envelope, source, stats)
+            if refused is None:
+                accepted.append(envelope)
+            else:
+                result.rejected.append((index, refused.at(f"batch[{index}]"), envelope.body))
+        result.rejected.sort(key=lambda item: item[0])
+        result = BatchResult(accepted, result.rejected, [])
+        stats.accepted[source] += len(result.accepted)
+        stats.rejected[source] += len(result.rejected)
         sender = sender_of(request)
         if result.accepted:
             await sender.send(result.accepted)

@@ -135,6 +135,7 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
 class BatchResult:
     accepted: list[Envelope]
     rejected: list[tuple[int, InvalidEvent, object]]  # index in the batch, error, the call
+    accepted_index: list[int]  # the batch index of each accepted call
 
 
 def validate_batch(payload: object, source: str, received_at: str) -> BatchResult:
@@ -156,7 +157,7 @@ def validate_batch(payload: object, source: str, received_at: str) -> BatchResul
     shared = {
         k: payload[k] for k in ("context", "integrations") if isinstance(payload.get(k), dict)
     }
-    result = BatchResult([], [])
+    result = BatchResult([], [], [])
     for index, call in enumerate(calls):
         try:
             if not isinstance(call, dict):
@@ -169,6 +170,7 @@ def validate_batch(payload: object, source: str, received_at: str) -> BatchResul
             if not isinstance(kind, str) or kind not in CALL_TYPES:
                 raise InvalidEvent("type", f"expected one of {', '.join(CALL_TYPES)}")
             result.accepted.append(validate(kind, merged, source, received_at))
+            result.accepted_index.append(index)
         except InvalidEvent as err:
             result.rejected.append((index, err.at(f"batch[{index}]"), call))
     return result
@@ -229,6 +231,8 @@ def observation(
         group_id=str(envelope["groupId"]) if call == "group" else None,
         group_traits=_scalars(traits) if call == "group" else {},
         utm=utm_parameters(context),
+        violations_json=_dumps(meta["violations"]) if meta.get("violations") else None,
+        plan_version=str(meta["planVersion"]) if meta.get("planVersion") is not None else None,
     )
     return Observation(
         record_id=message_id,

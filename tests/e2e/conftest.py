@@ -16,6 +16,9 @@ import pytest
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 
+DEMO_KEY = "graphcdp-demo-write-key"
+STRICT_KEY = "graphcdp-strict-write-key"
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -39,7 +42,12 @@ def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Start `graphcdp api` and `graphcdp worker`; yield the API's base URL."""
     port = _free_port()
     logs: Path = tmp_path_factory.mktemp("service")
-    env = {**os.environ, "GRAPHCDP_API_PORT": str(port)}
+    env = {
+        **os.environ,
+        "GRAPHCDP_API_PORT": str(port),
+        "GRAPHCDP_TRACKING_PLAN": str(Path(__file__).parent / "fixtures" / "tracking_plan.yaml"),
+        "GRAPHCDP_WRITE_KEYS": f"{DEMO_KEY}:demo,{STRICT_KEY}:strict",
+    }
     exe = [sys.executable, "-m", "graphcdp.cli"]
     procs = []
     for name in ("api", "worker"):
