@@ -37,12 +37,12 @@ import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast
+from typing import Any, BinaryIO, Literal, TypeVar, cast
 
 import yaml
 
@@ -516,9 +516,19 @@ def write_rejects(path: str | os.PathLike[str], rejects: Iterable[Reject]) -> in
 # --- records ---------------------------------------------------------------------------
 
 
-def _records(
-    rows: Iterator[tuple[int, Row] | Reject], mapping: Mapping | None, *, tabular: bool
-) -> Iterator[RecordRow | Reject]:
+T = TypeVar("T", RecordRow, EventRow)
+
+
+def _dedupe(
+    rows: Iterator[tuple[int, Row] | Reject],
+    mapping: Mapping | None,
+    *,
+    tabular: bool,
+    convert: Callable[[int, Row], T | Reject],
+    id_name: str,
+    id_of: Callable[[T], object],
+) -> Iterator[T | Reject]:
+    """Convert each row; a repeated id (``record_id`` / ``messageId``) is a duplicate reject."""
     seen: dict[str, int] = {}
     first = True
     for item in rows:
@@ -529,16 +539,27 @@ def _records(
         if first and tabular and mapping is not None:
             _check_mapped_columns(mapping, row)
         first = False
-        record = _record(line, row, mapping)
-        if isinstance(record, Reject):
-            yield record
+        converted = convert(line, row)
+        if isinstance(converted, Reject):
+            yield converted
             continue
-        earlier = seen.get(record.record_id)
-        if earlier is not None:
-            yield _duplicate(line, row, "record_id", record.record_id, earlier)
-            continue
-        seen[record.record_id] = line
-        yield record
+        key = id_of(converted)
+        if isinstance(key, str) and key:
+            earlier = seen.get(key)
+            if earlier is not None:
+                yield _duplicate(line, row, id_name, key, earlier)
+                continue
+            seen[key] = line
+        yield converted
+
+
+def _records(
+    rows: Iterator[tuple[int, Row] | Reject], mapping: Mapping | None, *, tabular: bool
+) -> Iterator[RecordRow | Reject]:
+    return _dedupe(
+        rows, mapping, tabular=tabular, convert=lambda line, row: _record(line, row, mapping),
+        id_name="record_id", id_of=lambda record: record.record_id,
+    )  # fmt: skip
 
 
 def _record(line: int, row: Row, mapping: Mapping | None) -> RecordRow | Reject:
@@ -623,28 +644,11 @@ def _is_iso_date(value: str) -> bool:
 def _events(
     rows: Iterator[tuple[int, Row] | Reject], mapping: Mapping | None, *, tabular: bool
 ) -> Iterator[EventRow | Reject]:
-    seen: dict[str, int] = {}
-    first = True
-    for item in rows:
-        if isinstance(item, Reject):
-            yield item
-            continue
-        line, row = item
-        if first and tabular and mapping is not None:
-            _check_mapped_columns(mapping, row)
-        first = False
-        event = _event(line, row, mapping, tabular=tabular)
-        if isinstance(event, Reject):
-            yield event
-            continue
-        message_id = event.body.get("messageId")
-        if isinstance(message_id, str) and message_id:
-            earlier = seen.get(message_id)
-            if earlier is not None:
-                yield _duplicate(line, row, "messageId", message_id, earlier)
-                continue
-            seen[message_id] = line
-        yield event
+    return _dedupe(
+        rows, mapping, tabular=tabular,
+        convert=lambda line, row: _event(line, row, mapping, tabular=tabular),
+        id_name="messageId", id_of=lambda event: event.body.get("messageId"),
+    )  # fmt: skip
 
 
 def _event(line: int, row: Row, mapping: Mapping | None, *, tabular: bool) -> EventRow | Reject:
