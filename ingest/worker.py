@@ -128,14 +128,29 @@ def changes(result: WriteResult, at: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 class _FinishBatchFirst(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On revocation, wait until the batch in hand is applied and committed."""
+    """On revocation, let the batch in hand finish and commit, and start no other.
 
-    def __init__(self, idle: asyncio.Event) -> None:
+    The wait is bounded well inside the group's rebalance timeout: should Neo4j hang, the
+    member gives its partitions up anyway and the new owner replays the batch (idempotent).
+    """
+
+    def __init__(self, idle: asyncio.Event, patience: float = 5.0) -> None:
         self._idle = idle
+        self._patience = patience
+        self.revoking = False
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        if revoked:
-            await self._idle.wait()
+        if not revoked:
+            return
+        self.revoking = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), self._patience)
+        except TimeoutError:
+            log.warning(
+                "batch still in flight after %.0f s; giving the partitions up", self._patience
+            )
+        finally:
+            self.revoking = False
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
@@ -179,7 +194,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         max_poll_records=settings.worker_batch,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    consumer.subscribe([topics.events, topics.records], listener=_FinishBatchFirst(idle))
+    listener = _FinishBatchFirst(idle)
+    consumer.subscribe([topics.events, topics.records], listener=listener)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
     )
@@ -198,13 +214,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             if in_flight is not None:
                 await in_flight
                 in_flight = None
-            if batches and parsed is not None:
+            idle.set()
+            if batches and parsed is not None and not listener.revoking:
+                # (While partitions are being revoked, fetched messages are left uncommitted:
+                # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
                 in_flight = asyncio.create_task(
                     _process(batches, parsed, repo, producer, consumer, settings, stop)
                 )
-            else:
-                idle.set()
         if in_flight is not None:
             await in_flight
     finally:

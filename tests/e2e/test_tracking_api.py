@@ -188,3 +188,39 @@ def test_poison_messages_go_to_the_dlq_and_the_worker_keeps_going(
         assert record["stage"] == "worker"
         assert isinstance(record["partition"], int)
         assert isinstance(record["offset"], int)
+
+
+def test_applied_changes_are_published_on_cdp_changes(service: str, settings: Settings) -> None:
+    tag = f"ch-{uuid.uuid4().hex[:10]}"
+    since = end_offsets(settings, settings.topics.changes)
+    auth = _auth(settings)
+    for call in (
+        {"userId": f"{tag}-a", "event": "First", "messageId": f"{tag}-1"},
+        {"anonymousId": f"{tag}-anon", "event": "Browse", "messageId": f"{tag}-2"},
+    ):
+        assert httpx.post(f"{service}/v1/track", auth=auth, json=call).status_code == 200
+    customers = wait_rows(
+        settings,
+        "MATCH (c:Customer)-[:PERFORMED]->(e:Event) WHERE e.event_id STARTS WITH $tag "
+        "RETURN e.event_id AS id, c.customer_id AS customer ORDER BY id",
+        2,
+        tag=tag,
+    )
+    alias = {"userId": f"{tag}-a", "previousId": f"{tag}-anon", "messageId": f"{tag}-3"}
+    assert httpx.post(f"{service}/v1/alias", auth=auth, json=alias).status_code == 200
+    first, second = customers[0]["customer"], customers[1]["customer"]
+    wait_rows(
+        settings,
+        "MATCH (c:Customer) WHERE c.customer_id IN $ids AND c.merged_into IS NOT NULL RETURN c",
+        1,
+        ids=[first, second],
+    )
+    seen = read_since(settings, settings.topics.changes, since, first, timeout=30)
+    seen += read_since(settings, settings.topics.changes, since, second, timeout=5)
+    changes = list({json.dumps(c, sort_keys=True): c for c in seen}.values())
+    kinds = {(c["type"], c["customer_id"]) for c in changes}
+    assert ("customer.created", first) in kinds
+    assert ("customer.created", second) in kinds
+    merged = [c for c in changes if c["type"] == "customer.merged"]
+    assert len(merged) == 1
+    assert {merged[0]["customer_id"], merged[0]["merged"]} == {first, second}
