@@ -55,7 +55,15 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "attributes": "{}",
         "golden": {"email": f"{tag}@example.com"},
         "identifier_keys": [f"email:{tag}@example.com"],
-        "devices": [{"device_id": f"dev_{tag}", "kind": "ios", "os": "iOS", "user_agent": None}],
+        "devices": [
+            {
+                "device_id": f"dev_{tag}",
+                "kind": "ios",
+                "os": "iOS",
+                "user_agent": None,
+                "browser": "Chrome",
+            }
+        ],
     }
     return {
         "identity.lock_identifiers": {
@@ -68,21 +76,41 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "identity.write_records": {"rows": [row], "now": now},
         "identity.find_seen": {"ids": [f"rec_{tag}", f"evt_{tag}"]},
         "event.write_events": {
-            "rows": [
+            "devices": [
                 {
                     "customer_id": f"cus_{tag}",
-                    "event_id": f"evt_{tag}",
-                    "type": "track",
-                    "name": "Order Completed",
-                    "timestamp": now,
-                    "received_at": now,
-                    "source": "test",
-                    "properties": "{}",
-                    "via": f"email:{tag}@example.com",
-                    "utm": {"utm_source": "news"},
-                    "devices": row["devices"],
-                    "groups": [{"group_id": f"grp_{tag}", "traits": {"name": "Acme"}}],
+                    "device_id": f"dev_{tag}",
+                    "kind": "desktop",
+                    "os": "Linux",
+                    "user_agent": None,
+                    "browser": "Chrome",
+                    "first_seen": now,
+                    "last_seen": now,
                 }
+            ],
+            "events": [
+                {
+                    "customer_id": f"cus_{tag}",
+                    "device_ids": [f"dev_{tag}"],
+                    "event": {
+                        "event_id": f"evt_{tag}",
+                        "type": "track",
+                        "name": "Order Completed",
+                        "timestamp": now,
+                        "received_at": now,
+                        "source": "test",
+                        "properties": "{}",
+                        "via": f"email:{tag}@example.com",
+                        "utm_source": "news",
+                    },
+                }
+            ],
+            "customers": [{"customer_id": f"cus_{tag}", "last_seen_at": now}],
+            "now": now,
+        },
+        "event.write_groups": {
+            "groups": [
+                {"customer_id": f"cus_{tag}", "group_id": f"grp_{tag}", "traits": {"name": "Acme"}}
             ],
             "now": now,
         },
@@ -120,6 +148,20 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     records, _, _ = await driver.execute_query(
         queries()["customer.get_profile"].query(), params["customer.get_profile"]
     )
+    events, _, _ = await driver.execute_query(
+        "MATCH (c:Customer {customer_id: $c})-[:PERFORMED]->(e:Event)-[:ON_DEVICE]->(d:Device) "
+        "MATCH (c)-[:IN_GROUP]->(g:Group) "
+        "RETURN e.utm_source AS utm, d.browser AS browser, g.name AS grp, c.last_seen_at AS seen",
+        c=f"cus_{tag}",
+    )
+    assert [r.data() for r in events] == [
+        {
+            "utm": "news",
+            "browser": "Chrome",
+            "grp": "Acme",
+            "seen": params["event.write_events"]["now"],
+        }
+    ]
     assert records[0]["identifiers"] == [
         {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
     ]
