@@ -72,7 +72,11 @@ class Service:
     def __init__(self, settings: Settings, workers: int, logs: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "GRAPHCDP_API_PORT": str(self.port), "GRAPHCDP_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "GRAPHCDP_API_PORT": str(self.port),
+            "GRAPHCDP_LOG_LEVEL": os.environ.get("GRAPHCDP_LOG_LEVEL", "WARNING"),
+        }
         exe = [sys.executable, "-m", "graphcdp.cli"]
         logs.mkdir(parents=True, exist_ok=True)
         self.procs = [

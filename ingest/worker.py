@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -253,9 +254,11 @@ async def _process(
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
     result = WriteResult({}, {}, (), (), ())
+    started = time.monotonic()
     if parsed.observations:
         observations = parsed.observations
         result = await _with_backoff(lambda: repo.apply(observations, plan), stop)
+    written = time.monotonic()
     sends = [
         await producer.send(topics.dlq, dead_letter(message, error), key=message.key)
         for message, error in parsed.dead
@@ -275,8 +278,11 @@ async def _process(
         # The partitions moved to another worker mid-batch; it replays them, and the writes
         # above are idempotent, so this costs time, not correctness.
         log.warning("commit after rebalance failed (%s); the new owner replays the batch", err)
+    done = time.monotonic()
     log.info(
-        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead, %d expired",
+        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead, %d expired;"
+        " neo4j %.0f ms, publish+commit %.0f ms",
         len(messages), len(result.written), len(result.events), len(result.skipped),
         len(result.merges), len(parsed.dead), parsed.expired,
+        (written - started) * 1000, (done - written) * 1000,
     )  # fmt: skip
