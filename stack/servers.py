@@ -81,6 +81,8 @@ def _jvm(heap: str, home: Path) -> list[str]:
         "-XX:+UseG1GC",
         "-XX:+ExitOnOutOfMemoryError",
         f"-Djava.io.tmpdir={tmp}",
+        # GC pauses are the first suspect when latency spikes: keep a small rotating log.
+        f"-Xlog:gc:file={home / 'logs' / 'gc.log'}:time,uptime:filecount=2,filesize=5m",
         *JAVA_OPENS,
     ]
 
