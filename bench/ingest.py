@@ -36,7 +36,7 @@ from graph.driver import open_driver
 from graph.repository import IdentityRepository, now_iso
 from graphcdp.settings import Settings
 from ingest.spec import observation, validate
-from matching.deterministic import plan
+from matching.deterministic import resolve
 
 UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -233,7 +233,7 @@ async def ceiling(settings: Settings, driver: AsyncDriver, events: int) -> dict[
     batch = settings.worker_batch
     start = time.monotonic()
     for i in range(0, len(observations), batch):
-        await repo.apply(observations[i : i + batch], plan)
+        await repo.apply(observations[i : i + batch], resolve)
     return {"ceiling_events_per_s": events / (time.monotonic() - start)}
 
 

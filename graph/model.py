@@ -38,6 +38,15 @@ class Identifier:
         return f"{self.type}:{self.value}"
 
     @classmethod
+    def from_key(cls, key: str) -> Identifier:
+        """The identifier of a stored key (``type:value``), as the graph holds it."""
+        type_, _, value = key.partition(":")
+        for known in IDENTIFIER_TYPES:
+            if known == type_:
+                return cls(known, value)
+        raise InvalidIdentifier(f"unknown identifier type in key {key!r}")
+
+    @classmethod
     def of(cls, type_: IdentifierType, raw: str) -> Identifier:
         """Normalise ``raw`` for its type (emails lower-cased, phones reduced to digits)."""
         return cls(type_, normalise(type_, raw))
@@ -135,3 +144,21 @@ class Assignment:
     record_ids: tuple[str, ...]
     merged: tuple[str, ...]  # customers folded into ``customer_id`` (they become redirects)
     new_records: tuple[str, ...] = ()  # observations that must become Record nodes
+
+
+@dataclass(frozen=True)
+class ConflictNote:
+    """A link resolution refused: the record, the identifier, the customers kept apart, why."""
+
+    record_id: str
+    identifier: str
+    customers: tuple[str, ...]
+    reason: Literal["limit", "degree_cap"]
+
+
+@dataclass
+class Plan:
+    assignments: list[Assignment]
+    conflicts: list[ConflictNote]
+    flagged: set[str]  # identifier keys over their degree cap (they no longer join anyone)
+    blocked: set[str]  # identifier keys with blocked values seen in the batch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,10 +12,14 @@ from typing import Any
 from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
 
 from graph.cypher import q
-from graph.model import Assignment, ExistingCustomer, Observation
+from graph.model import ExistingCustomer, Identifier, Observation, Plan
 
-# Resolution is pure logic (matching.deterministic.plan); the repository only feeds it.
-Planner = Callable[[Sequence[Observation], Mapping[str, list[ExistingCustomer]]], list[Assignment]]
+# Resolution is pure logic (matching.deterministic.resolve); the repository only feeds it:
+# the batch, the customers its identifiers lead to, and what each of them holds.
+Planner = Callable[
+    [Sequence[Observation], Mapping[str, list[ExistingCustomer]], Mapping[str, list[Identifier]]],
+    Plan,
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class WriteResult:
     created: tuple[str, ...]
     merges: tuple[tuple[str, str], ...]  # (survivor, loser)
     skipped: tuple[str, ...]  # ids already in the graph (replays)
+    conflicts: int = 0  # links refused by the identity rules
 
     @property
     def touched(self) -> set[str]:
@@ -90,13 +96,16 @@ class IdentityRepository:
         reach = await tx.run(
             q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
         )
-        existing = {
-            row["key"]: [
+        existing: dict[str, list[ExistingCustomer]] = {}
+        holdings: dict[str, list[Identifier]] = {}
+        async for row in reach:
+            existing[row["key"]] = [
                 ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]
             ]
-            async for row in reach
-        }
-        placed = planner(fresh, existing)
+            for c in row["customers"]:
+                holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
+        resolution = planner(fresh, existing, holdings)
+        placed = resolution.assignments
         merges = [
             {"survivor": p.customer_id, "loser": loser, "cause": "shared identifier"}
             for p in placed
@@ -124,13 +133,34 @@ class IdentityRepository:
                     await tx.run(q("event.write_groups").text, groups=params["groups"], now=now)
                 ).consume()
             events = {o.record_id: owner[o.record_id] for o in with_events}
+        flags = [
+            {"key": k, "blocked": k in resolution.blocked, "over_degree": k in resolution.flagged}
+            for k in sorted(resolution.blocked | resolution.flagged)
+        ]
+        if resolution.conflicts or flags:
+            conflicts = [
+                {"conflict_id": _conflict_id(n.record_id, n.identifier), "reason": n.reason,
+                 "record_id": n.record_id, "identifier": n.identifier,
+                 "customers": list(n.customers)}
+                for n in resolution.conflicts
+            ]  # fmt: skip
+            await (
+                await tx.run(
+                    q("identity.write_conflicts").text, conflicts=conflicts, flags=flags, now=now
+                )
+            ).consume()
         return WriteResult(
             written=written,
             events=events,
             created=tuple(p.customer_id for p in placed if p.created),
             merges=tuple((m["survivor"], m["loser"]) for m in merges),
             skipped=tuple(sorted(known)),
+            conflicts=len(resolution.conflicts),
         )
+
+
+def _conflict_id(record_id: str, identifier: str) -> str:
+    return "conf_" + hashlib.sha1(f"{record_id}|{identifier}".encode()).hexdigest()[:20]  # noqa: S324
 
 
 def _devices(obs: Observation) -> list[dict[str, Any]]:

@@ -71,6 +71,9 @@ class Settings:
     event_retention_days: int = 90
     # A tracking plan (YAML or JSON: JSON Schemas per event, mode per source), or none.
     tracking_plan: Path | None = None
+    # Identity rules (YAML: limits, priorities, degree caps, blocked values per identifier
+    # type); the defaults in matching/rules.py apply when unset.
+    identity_rules: Path | None = None
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -229,6 +232,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "worker_batch": _int_between(1, 10_000),
     "event_retention_days": _int_between(1, 36_500),
     "tracking_plan": _path,
+    "identity_rules": _path,
     "state_dir": _path,
     "neo4j_heap": _size,
     "neo4j_pagecache": _size,

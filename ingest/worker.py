@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import signal
@@ -39,12 +40,13 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
 from graph.model import Observation
-from graph.repository import IdentityRepository, WriteResult, now_iso
+from graph.repository import IdentityRepository, Planner, WriteResult, now_iso
 from graphcdp.settings import Settings
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
-from matching.deterministic import plan
+from matching.deterministic import resolve
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
+from matching.rules import DEFAULT_RULES, load_rules
 
 log = logging.getLogger(__name__)
 Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -183,6 +185,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
+    rules = load_rules(settings.identity_rules) if settings.identity_rules else DEFAULT_RULES
+    resolver: Planner = functools.partial(resolve, rules=rules)
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
@@ -221,7 +225,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
                 in_flight = asyncio.create_task(
-                    _process(batches, parsed, repo, producer, consumer, settings, stop)
+                    _process(batches, parsed, repo, producer, consumer, settings, stop, resolver)
                 )
         if in_flight is not None:
             await in_flight
@@ -250,6 +254,7 @@ async def _process(
     consumer: AIOKafkaConsumer,
     settings: Settings,
     stop: asyncio.Event,
+    resolver: Planner,
 ) -> None:
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
@@ -257,7 +262,7 @@ async def _process(
     started = time.monotonic()
     if parsed.observations:
         observations = parsed.observations
-        result = await _with_backoff(lambda: repo.apply(observations, plan), stop)
+        result = await _with_backoff(lambda: repo.apply(observations, resolver), stop)
     written = time.monotonic()
     sends = [
         await producer.send(topics.dlq, dead_letter(message, error), key=message.key)
@@ -280,9 +285,9 @@ async def _process(
         log.warning("commit after rebalance failed (%s); the new owner replays the batch", err)
     done = time.monotonic()
     log.info(
-        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d dead, %d expired;"
-        " neo4j %.0f ms, publish+commit %.0f ms",
+        "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d conflicts,"
+        " %d dead, %d expired; neo4j %.0f ms, publish+commit %.0f ms",
         len(messages), len(result.written), len(result.events), len(result.skipped),
-        len(result.merges), len(parsed.dead), parsed.expired,
+        len(result.merges), result.conflicts, len(parsed.dead), parsed.expired,
         (written - started) * 1000, (done - written) * 1000,
     )  # fmt: skip

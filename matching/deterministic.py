@@ -1,100 +1,156 @@
 """Deterministic resolution of a batch of observations: pure logic over plain values.
 
-Records that share an identifier belong to one customer. Given the batch and, for each of its
-identifier keys, the customers those keys already lead to, :func:`plan` says which customer
-each record joins, which customers are created, and which merge into which (the oldest
-customer survives, so customer ids stay stable). Merge protection (limits, degree caps,
-blocked values) arrives with the identity-rules issue and will plug in here.
+Records that share a linking identifier belong to one customer, within the identity rules
+(``matching.rules``): per-type limits, degree caps and blocked values. Given the batch, the
+customers its identifier keys already lead to and what those customers hold, :func:`resolve`
+says which customer each record joins, which customers are created, which merge into which
+(the oldest survives, so customer ids stay stable) and which links were refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from graph.model import Assignment, ExistingCustomer, Observation, new_customer_id
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+from graph.model import (
+    Assignment,
+    ConflictNote,
+    ExistingCustomer,
+    Identifier,
+    Observation,
+    Plan,
+    new_customer_id,
+)
+from matching.rules import DEFAULT_RULES, IdentityRules
 
 
 def plan(
     batch: Sequence[Observation],
     existing: Mapping[str, Iterable[ExistingCustomer]],
+    holdings: Mapping[str, Iterable[Identifier]] | None = None,
+    rules: IdentityRules = DEFAULT_RULES,
 ) -> list[Assignment]:
-    """Cluster ``batch`` with the customers its identifier keys already lead to.
+    """Resolve ``batch`` against the graph; see :func:`resolve` (this drops the conflicts)."""
+    return resolve(batch, existing, holdings or {}, rules).assignments
+
+
+def resolve(
+    batch: Sequence[Observation],
+    existing: Mapping[str, Iterable[ExistingCustomer]],
+    holdings: Mapping[str, Iterable[Identifier]],
+    rules: IdentityRules = DEFAULT_RULES,
+) -> Plan:
+    """Resolve each observation in batch order, refusing merges that break the rules.
 
     Args:
         batch: new observations (records already in the graph must be left out).
         existing: identifier key -> customers reachable through that key today.
+        holdings: customer id -> the identifiers it holds today (for every customer in
+            ``existing``), so limits are checked against the whole customer.
+        rules: limits, priorities, degree caps and blocked values.
 
-    Returns:
-        One assignment per cluster, in the order of each cluster's first record.
+    An observation joins the customers its linking identifiers (identifying, not blocked,
+    not over their degree cap) lead to, strongest priority first, as long as the merged
+    customer would respect every per-type limit; a candidate that would break one is left
+    apart and the refusal is returned as a conflict. No candidate: a new customer. The
+    oldest customer of a merge survives, so ids stay stable.
     """
-    uf = _UnionFind()
-    customers: dict[str, ExistingCustomer] = {}
+    created_at: dict[str, str] = {}
+    owners: dict[str, list[str]] = {}
+    for key, customers in existing.items():
+        for known in customers:
+            created_at[known.customer_id] = known.created_at
+            owners.setdefault(key, []).append(known.customer_id)
+    held: dict[str, set[Identifier]] = {c: set(ids) for c, ids in holdings.items()}
+    redirect: dict[str, str] = {}
+    order: dict[str, None] = {}  # customers in the order the batch first touched them
+    members: dict[str, list[str]] = {}
+    merged_into: dict[str, list[str]] = {}
+    created: set[str] = set()
+    new_records: set[str] = set()
+    conflicts: list[ConflictNote] = []
+    flagged: set[str] = set()
+    blocked: set[str] = set()
+
+    def live(customer: str) -> str:
+        while customer in redirect:
+            customer = redirect[customer]
+        return customer
+
     for obs in batch:
-        node = "r:" + obs.record_id
-        uf.find(node)
+        links: list[Identifier] = []
         for ident in obs.identifiers:
-            uf.union(node, "k:" + ident.key)
-            for customer in existing.get(ident.key, ()):
-                customers[customer.customer_id] = customer
-                uf.union(node, "c:" + customer.customer_id)
-    clusters: dict[str, list[str]] = {}
-    members: dict[str, list[ExistingCustomer]] = {}
-    for obs in batch:
-        clusters.setdefault(uf.find("r:" + obs.record_id), []).append(obs.record_id)
-    for customer in customers.values():
-        members.setdefault(uf.find("c:" + customer.customer_id), []).append(customer)
-    new_records = set(_new_records(batch, existing))
-    result = []
-    for root, record_ids in clusters.items():
-        found = sorted(members.get(root, []), key=lambda c: (c.created_at, c.customer_id))
-        fresh = tuple(r for r in record_ids if r in new_records)
-        if found:
-            survivor, losers = found[0].customer_id, tuple(c.customer_id for c in found[1:])
-            result.append(Assignment(survivor, False, tuple(record_ids), losers, fresh))
+            if rules.is_blocked(ident):
+                blocked.add(ident.key)
+            elif not rules.rule(ident.type).identifying:
+                continue
+            else:
+                current = {live(c) for c in owners.get(ident.key, [])}
+                cap = rules.rule(ident.type).degree_cap
+                if cap is not None and len(current) > cap:
+                    flagged.add(ident.key)
+                else:
+                    links.append(ident)
+        # Candidates, strongest linking identifier first, then oldest.
+        best: dict[str, tuple[int, str]] = {}
+        via: dict[str, str] = {}
+        for ident in links:
+            for owner in owners.get(ident.key, []):
+                c = live(owner)
+                rank = (rules.rule(ident.type).priority, created_at.get(c, ""))
+                if c not in best or rank < best[c]:
+                    best[c], via[c] = rank, ident.key
+        candidates = sorted(best, key=lambda c: (best[c], c))
+        own = set(obs.identifiers)
+        chosen: list[str] = []
+        pool: set[Identifier] = set(own)
+        for c in candidates:
+            if rules.fits(pool | held.get(c, set())):
+                chosen.append(c)
+                pool |= held.get(c, set())
+            else:
+                others = tuple(chosen) if chosen else ()
+                conflicts.append(ConflictNote(obs.record_id, via[c], (c, *others), "limit"))
+        if chosen:
+            survivor = min(chosen, key=lambda c: (created_at.get(c, "~"), c))
+            for loser in chosen:
+                if loser != survivor:
+                    redirect[loser] = survivor
+                    merged_into.setdefault(survivor, []).append(loser)
+                    members.setdefault(survivor, []).extend(members.pop(loser, []))
+                    merged_into.setdefault(survivor, []).extend(merged_into.pop(loser, []))
+                    held[survivor] = held.get(survivor, set()) | held.pop(loser, set())
+            teaches = bool(own - held.get(survivor, set())) or len(chosen) > 1
         else:
-            customer_id = new_customer_id(record_ids[0])
-            result.append(Assignment(customer_id, True, tuple(record_ids), (), fresh))
-    return result
-
-
-def _new_records(
-    batch: Sequence[Observation], existing: Mapping[str, Iterable[ExistingCustomer]]
-) -> list[str]:
-    """The observations that teach the graph something about identity, in batch order.
-
-    Identify calls and record rows always do (``always_record``). A track or page call does
-    only when it brings an identifier the graph does not know yet, or links customers that
-    were apart; otherwise its event simply joins the customer, and the identity graph keeps
-    one Record per identity fact instead of one per event.
-    """
-    known = {key for key, customers in existing.items() if list(customers)}
-    links_seen: set[frozenset[str]] = set()
-    chosen = []
-    for obs in batch:
-        keys = {i.key for i in obs.identifiers}
-        linked = frozenset(c.customer_id for k in keys for c in existing.get(k, ()))
-        new_link = len(linked) > 1 and linked not in links_seen
-        if obs.always_record or not keys <= known or new_link:
-            chosen.append(obs.record_id)
-            known |= keys
-            links_seen.add(linked)
-    return chosen
+            survivor = new_customer_id(obs.record_id)
+            created.add(survivor)
+            created_at[survivor] = "~" + obs.record_id  # younger than any existing customer
+            teaches = True
+        if obs.always_record or teaches:
+            new_records.add(obs.record_id)
+            held[survivor] = held.get(survivor, set()) | own
+            for ident in links:
+                if survivor not in owners.setdefault(ident.key, []):
+                    owners[ident.key].append(survivor)
+        order.setdefault(survivor)
+        members.setdefault(survivor, []).append(obs.record_id)
+    assignments = []
+    for customer in order:
+        if customer in redirect or customer not in members:
+            continue
+        records = tuple(members[customer])
+        losers = tuple(c for c in merged_into.get(customer, []) if c not in created)
+        assignments.append(
+            Assignment(
+                customer_id=customer,
+                created=customer in created,
+                record_ids=records,
+                merged=losers,
+                new_records=tuple(r for r in records if r in new_records),
+            )
+        )
+    settled = [
+        ConflictNote(n.record_id, n.identifier, tuple(dict.fromkeys(live(c) for c in n.customers)),
+                     n.reason)
+        for n in conflicts
+    ]  # fmt: skip
+    return Plan(assignments, settled, flagged, blocked)

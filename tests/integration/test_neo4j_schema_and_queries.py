@@ -13,7 +13,7 @@ from graph.model import EventData, Identifier, Observation
 from graph.repository import EventRepository, IdentityRepository, ProfileRepository, now_iso
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
-from matching.deterministic import plan
+from matching.deterministic import resolve
 
 MODEL_KEYS = {
     ("Customer", "customer_id"),
@@ -26,6 +26,7 @@ MODEL_KEYS = {
     ("Address", "address_id"),
     ("Household", "household_id"),
     ("Group", "group_id"),
+    ("Conflict", "conflict_id"),
 }
 
 
@@ -119,6 +120,19 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "merges": [{"survivor": f"cus_{tag}", "loser": f"cus_missing_{tag}", "cause": "test"}],
             "now": now,
         },
+        "identity.write_conflicts": {
+            "conflicts": [
+                {
+                    "conflict_id": f"conf_{tag}",
+                    "reason": "limit",
+                    "record_id": f"rec_{tag}",
+                    "identifier": f"email:{tag}@example.com",
+                    "customers": [f"cus_{tag}"],
+                }
+            ],
+            "flags": [{"key": f"email:{tag}@example.com", "blocked": False, "over_degree": True}],
+            "now": now,
+        },
         "event.prune_events": {"cutoff": "1900-01-01T00:00:00.000Z", "batch": 100},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
@@ -179,13 +193,13 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     email = Identifier.of("email", f"{tag}@example.com")
     user = Identifier.of("user_id", f"u-{tag}")
     phone = Identifier.of("phone", "+4420" + str(int(tag[:6], 16) % 10**7).zfill(7))
-    first = await repo.apply([_obs(f"{tag}-1", email)], plan)
+    first = await repo.apply([_obs(f"{tag}-1", email)], resolve)
     await asyncio.sleep(0.01)  # created_at has millisecond resolution
-    newer = await repo.apply([_obs(f"{tag}-2", user)], plan)
+    newer = await repo.apply([_obs(f"{tag}-2", user)], resolve)
     assert len(first.created) == len(newer.created) == 1
     older, younger = first.written[f"{tag}-1"], newer.written[f"{tag}-2"]
     # A third record links the two customers: they merge into the older one.
-    second = await repo.apply([_obs(f"{tag}-3", email, user, phone)], plan)
+    second = await repo.apply([_obs(f"{tag}-3", email, user, phone)], resolve)
     assert second.merges == ((older, younger),)
     # The loser's id still answers (a redirect) with the survivor's profile.
     profile = await reads.profile(younger)
@@ -195,7 +209,9 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     assert {i["key"] for i in profile.identifiers} == {email.key, user.key, phone.key}
     assert await reads.customer_id_for(phone.key) == older
     # Replaying the same records changes nothing.
-    replay = await repo.apply([_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], plan)
+    replay = await repo.apply(
+        [_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], resolve
+    )
     assert replay.written == {}
     assert replay.events == {}
     assert set(replay.skipped) == {f"{tag}-1", f"{tag}-3"}
@@ -213,7 +229,7 @@ async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriv
     ]  # fmt: skip
     fresh = Observation(f"{tag}-new", "test", now, now, (user,), kind="track",
                         event=EventData("track", "New"), always_record=False)  # fmt: skip
-    await repo.apply([*old, fresh], plan)
+    await repo.apply([*old, fresh], resolve)
     deleted = await EventRepository(driver, "neo4j").prune("2000-01-01T00:00:00.000Z", batch=2)
     assert deleted >= 3  # other runs may have left ancient events too
     records, _, _ = await driver.execute_query(

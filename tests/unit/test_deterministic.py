@@ -73,7 +73,11 @@ def test_events_create_records_only_when_they_teach_something_about_identity() -
         _event("e4", "anonymous_id:a", "user_id:u"),  # links two customers: record
         _event("e5", "anonymous_id:a", "user_id:u"),  # same link again: no record
     ]
-    out = plan(batch, existing)
+    holdings = {
+        "cus_a": [Identifier("anonymous_id", "a")],
+        "cus_u": [Identifier("user_id", "u")],
+    }
+    out = plan(batch, existing, holdings)
     assert sorted(r for a in out for r in a.new_records) == ["e2", "e4"]
     merged = next(a for a in out if "e4" in a.record_ids)
     assert (merged.customer_id, merged.merged) == ("cus_a", ("cus_u",))

@@ -1,0 +1,151 @@
+"""Identity rules: which identifiers may join records into one customer, and how far.
+
+Pure configuration and checks, no I/O. Per identifier type: whether it is identifying at all,
+its priority (1 is strongest: when a record could join several customers and they may not
+merge, it joins the one its highest-priority identifier leads to), a limit per customer (a
+customer never holds more distinct values of the type, so two user ids never fuse) and a
+degree cap (an identifier already shared by that many customers stops joining anyone: a
+kiosk's anonymous id, a family tablet). Blocked values and patterns (``test@test.com``,
+``0000000000``, ``n/a`` ...) never join anything. The defaults below are documented in
+README.md; a YAML file (``GRAPHCDP_IDENTITY_RULES``) overrides them per type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from graph.model import IDENTIFIER_TYPES, Identifier, IdentifierType
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    identifying: bool = True
+    priority: int = 9
+    limit: int | None = None  # distinct values per customer
+    degree_cap: int | None = None  # customers sharing one value before it stops joining
+
+
+_NULL_LIKE = r"(?:null|none|nil|undefined|unknown|n/?a|na|-|0|-1|anonymous|test|x+)"
+DEFAULT_TYPES: dict[IdentifierType, TypeRule] = {
+    "user_id": TypeRule(priority=1, limit=1, degree_cap=1),
+    "crm_id": TypeRule(priority=2, limit=1, degree_cap=1),
+    "email": TypeRule(priority=3, limit=5, degree_cap=3),
+    "phone": TypeRule(priority=4, limit=3, degree_cap=3),
+    "device_id": TypeRule(priority=5, limit=10, degree_cap=3),
+    "anonymous_id": TypeRule(priority=6, limit=50, degree_cap=2),
+}
+DEFAULT_BLOCKED: dict[IdentifierType, tuple[str, ...]] = {
+    "email": (
+        r"(?:test|noemail|no-email|no\.email|none|null|noreply|no-reply|donotreply|fake|"
+        r"invalid|unknown|nobody|example|email|abc|asdf)@.*",
+        r".*@(?:test|invalid)\.(?:com|org|net)",
+    ),
+    "phone": (r"\+?0+", r"\+?1?(?:1234567890|0123456789|9876543210)", r"\+?1?(\d)\1{6,}"),
+    "user_id": (_NULL_LIKE,),
+    "crm_id": (_NULL_LIKE,),
+    "anonymous_id": (_NULL_LIKE,),
+    "device_id": (_NULL_LIKE, r"0{8}-0{4}-0{4}-0{4}-0{12}"),
+}
+
+
+@dataclass(frozen=True)
+class IdentityRules:
+    types: Mapping[IdentifierType, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPES))
+    blocked: Mapping[IdentifierType, tuple[re.Pattern[str], ...]] = field(
+        default_factory=lambda: _compile(DEFAULT_BLOCKED)
+    )
+
+    def rule(self, type_: IdentifierType) -> TypeRule:
+        return self.types.get(type_, TypeRule())
+
+    def is_blocked(self, ident: Identifier) -> bool:
+        """A value that must never join records (matched whole, case-insensitively)."""
+        return any(p.fullmatch(ident.value) for p in self.blocked.get(ident.type, ()))
+
+    def links(self, ident: Identifier) -> bool:
+        """Whether this identifier may join records at all (identifying and not blocked)."""
+        return self.rule(ident.type).identifying and not self.is_blocked(ident)
+
+    def fits(self, keys: Iterable[Identifier]) -> bool:
+        """Whether one customer may hold all these identifiers (every per-type limit holds)."""
+        counts: dict[IdentifierType, int] = {}
+        for ident in set(keys):
+            if self.is_blocked(ident):
+                continue
+            counts[ident.type] = counts.get(ident.type, 0) + 1
+        return all(
+            (limit := self.rule(type_).limit) is None or n <= limit for type_, n in counts.items()
+        )
+
+
+def load_rules(path: str | Path) -> IdentityRules:
+    """Rules from a YAML file: ``types: {email: {limit: 3, degree_cap: 5}, ...}`` and
+    ``blocked: {email: [regex, ...]}`` (added to the defaults unless ``replace_blocked``).
+
+    Raises:
+        RulesError: the file or a key in it is malformed; the message names the key.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise RulesError(f"{path}: {err}") from None
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: expected a mapping at the top")
+    unknown = set(data) - {"types", "blocked", "replace_blocked"}
+    if unknown:
+        raise RulesError(f"{sorted(unknown)[0]}: unknown key (types, blocked, replace_blocked)")
+    types = dict(DEFAULT_TYPES)
+    for name, settings in (data.get("types") or {}).items():
+        type_ = _type(f"types.{name}", name)
+        if not isinstance(settings, dict):
+            raise RulesError(f"types.{name}: expected a mapping")
+        allowed = {"identifying", "priority", "limit", "degree_cap"}
+        for key, value in settings.items():
+            if key not in allowed:
+                raise RulesError(f"types.{name}.{key}: unknown key")
+            if key == "identifying" and not isinstance(value, bool):
+                raise RulesError(f"types.{name}.{key}: expected true or false")
+            if key != "identifying" and not (
+                value is None
+                or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+            ):
+                raise RulesError(f"types.{name}.{key}: expected a positive integer or null")
+        types[type_] = replace(types.get(type_, TypeRule()), **settings)
+    blocked = (
+        {} if data.get("replace_blocked") else {k: list(v) for k, v in DEFAULT_BLOCKED.items()}
+    )
+    for name, patterns in (data.get("blocked") or {}).items():
+        type_ = _type(f"blocked.{name}", name)
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise RulesError(f"blocked.{name}: expected a list of regular expressions")
+        blocked.setdefault(type_, []).extend(patterns)
+    try:
+        compiled = _compile({k: tuple(v) for k, v in blocked.items()})
+    except re.error as err:
+        raise RulesError(f"blocked: bad regular expression ({err})") from None
+    return IdentityRules(types=types, blocked=compiled)
+
+
+def _type(key: str, name: object) -> IdentifierType:
+    for type_ in IDENTIFIER_TYPES:
+        if name == type_:
+            return type_
+    raise RulesError(f"{key}: unknown identifier type (one of {', '.join(IDENTIFIER_TYPES)})")
+
+
+def _compile(
+    patterns: Mapping[IdentifierType, tuple[str, ...]],
+) -> dict[IdentifierType, tuple[re.Pattern[str], ...]]:
+    return {t: tuple(re.compile(p, re.IGNORECASE) for p in ps) for t, ps in patterns.items()}
+
+
+DEFAULT_RULES = IdentityRules()
