@@ -74,6 +74,7 @@ def _java() -> str:
 def _jvm(heap: str, home: Path) -> list[str]:
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
+    (home / "logs").mkdir(parents=True, exist_ok=True)  # the JVM opens gc.log at start
     return [
         _java(),
         f"-Xms{heap}",
