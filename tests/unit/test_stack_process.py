@@ -66,3 +66,14 @@ def test_class_path_merge_key_ignores_the_version_but_keeps_the_classifier() -> 
     assert _artifact(Path(native.format(v="2.0.1"))) != _artifact(
         Path("/m2/io/netty/netty-tcnative/2.0.1/netty-tcnative-2.0.1.jar")
     )
+
+
+def test_jvm_options_cap_the_heap_and_prepare_the_gc_log_directory(tmp_path: Path) -> None:
+    from stack.servers import _jvm
+
+    home = tmp_path / "kafka"
+    argv = _jvm("512m", home)
+    assert (home / "logs").is_dir()  # the JVM refuses to start when it cannot open gc.log
+    assert {"-Xms512m", "-Xmx512m"} <= set(argv)
+    assert any(a.startswith(f"-Xlog:gc:file={home / 'logs' / 'gc.log'}") for a in argv)
+    assert f"-Djava.io.tmpdir={home / 'tmp'}" in argv
