@@ -93,17 +93,20 @@ class IdentityRepository:
             fresh = [o for o in fresh if o.record_id not in meanwhile]
             if not fresh:
                 return WriteResult({}, {}, (), (), tuple(sorted(known)))
-        reach = await tx.run(
-            q("identity.customers_for_identifiers").text, keys=[i.key for i in idents]
+        keys = [i.key for i in idents]
+        existing, holdings = await _reach(tx, q("identity.customers_for_identifiers").text, keys)
+        # Lock the customers found, then read again under the locks, until no new customer
+        # shows up: a merge or an attach by another worker has then fully happened or not at
+        # all, so records never land on a customer that has just become a redirect.
+        held_locks: set[str] = set()
+        relock = (
+            q("identity.lock_customers").text + "\n" + q("identity.customers_for_identifiers").text
         )
-        existing: dict[str, list[ExistingCustomer]] = {}
-        holdings: dict[str, list[Identifier]] = {}
-        async for row in reach:
-            existing[row["key"]] = [
-                ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]
-            ]
-            for c in row["customers"]:
-                holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
+        while set(holdings) - held_locks:
+            held_locks |= set(holdings)
+            existing, holdings = await _reach(
+                tx, relock, keys, customer_ids=sorted(held_locks), now=now
+            )
         resolution = planner(fresh, existing, holdings)
         placed = resolution.assignments
         merges = [
@@ -157,6 +160,22 @@ class IdentityRepository:
             skipped=tuple(sorted(known)),
             conflicts=len(resolution.conflicts),
         )
+
+
+async def _reach(
+    tx: AsyncManagedTransaction, text: str, keys: list[str], **params: Any
+) -> tuple[dict[str, list[ExistingCustomer]], dict[str, list[Identifier]]]:
+    """The customers each key leads to, and what each of those customers holds."""
+    cursor = await tx.run(text, keys=keys, **params)
+    existing: dict[str, list[ExistingCustomer]] = {}
+    holdings: dict[str, list[Identifier]] = {}
+    async for row in cursor:
+        existing[row["key"]] = [
+            ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]
+        ]
+        for c in row["customers"]:
+            holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
+    return existing, holdings
 
 
 def _conflict_id(record_id: str, identifier: str) -> str:

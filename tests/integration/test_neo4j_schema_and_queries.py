@@ -120,6 +120,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "merges": [{"survivor": f"cus_{tag}", "loser": f"cus_missing_{tag}", "cause": "test"}],
             "now": now,
         },
+        "identity.lock_customers": {"customer_ids": [f"cus_{tag}"], "now": now},
         "identity.write_conflicts": {
             "conflicts": [
                 {
