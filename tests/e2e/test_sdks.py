@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import rudderstack.analytics as rudder
 import segment.analytics as segment
 
@@ -44,31 +45,23 @@ def _check(settings: Settings, tag: str) -> None:
     assert len({r["customer"] for r in rows}) == 1
 
 
-def test_segment_analytics_python(service: str, settings: Settings) -> None:
-    tag = f"seg-{uuid.uuid4().hex[:10]}"
+@pytest.mark.parametrize(
+    ("client_class", "options"),
+    [(segment.Client, {"gzip": False}), (rudder.Client, {"gzip": True})],
+    ids=["segment-analytics-python", "rudder-sdk-python-gzip"],
+)
+def test_python_sdks(
+    service: str, settings: Settings, client_class: Any, options: dict[str, Any]
+) -> None:
+    tag = f"py-{uuid.uuid4().hex[:10]}"
     errors: list[Exception] = []
-    client = segment.Client(
+    client = client_class(
         next(iter(settings.parsed_write_keys())),
         host=service,
         sync_mode=True,
         on_error=lambda err, batch: errors.append(err),
         max_retries=1,
-    )
-    _drive(client, tag)
-    assert errors == []
-    _check(settings, tag)
-
-
-def test_rudder_sdk_python_with_gzip(service: str, settings: Settings) -> None:
-    tag = f"rud-{uuid.uuid4().hex[:10]}"
-    errors: list[Exception] = []
-    client = rudder.Client(
-        next(iter(settings.parsed_write_keys())),
-        host=service,
-        sync_mode=True,
-        gzip=True,
-        on_error=lambda err, batch: errors.append(err),
-        max_retries=1,
+        **options,
     )
     _drive(client, tag)
     assert errors == []
