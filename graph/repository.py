@@ -285,6 +285,20 @@ class ProfileRepository:
         self._driver = driver
         self._database = database
 
+    async def conflicts(
+        self, since: str, first: int, customer_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Links the identity rules refused, newest first (optionally of one customer)."""
+        records, _, _ = await self._driver.execute_query(
+            q("conflict.list_conflicts").query(),
+            since=since,
+            first=first,
+            customer_id=customer_id,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        return [dict(r) for r in records]
+
     async def customer_id_for(self, key: str) -> str | None:
         records, _, _ = await self._driver.execute_query(
             q("customer.find_by_identifier").query(),

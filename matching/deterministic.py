@@ -101,6 +101,7 @@ def resolve(
                     best[c], via[c] = rank, ident.key
         candidates = sorted(best, key=lambda c: (best[c], c))
         own = set(obs.identifiers)
+        first_conflict = len(conflicts)
         chosen: list[str] = []
         pool: set[Identifier] = set(own)
         for c in candidates:
@@ -125,6 +126,12 @@ def resolve(
             created.add(survivor)
             created_at[survivor] = "~" + obs.record_id  # younger than any existing customer
             teaches = True
+        # The record's own customer is part of every conflict it caused.
+        for n in range(first_conflict, len(conflicts)):
+            note = conflicts[n]
+            conflicts[n] = ConflictNote(
+                note.record_id, note.identifier, (survivor, *note.customers), note.reason
+            )
         if obs.always_record or teaches:
             new_records.add(obs.record_id)
             held[survivor] = held.get(survivor, set()) | own

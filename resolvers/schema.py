@@ -9,8 +9,9 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 
 from resolvers.customer.queries import CustomerQueries
+from resolvers.identity.queries import IdentityQueries
 
-Query = merge_types("Query", (CustomerQueries,))
+Query = merge_types("Query", (CustomerQueries, IdentityQueries))
 
 schema = strawberry.Schema(
     query=Query,

@@ -145,3 +145,29 @@ def test_graphql_rejects_ambiguous_lookups_and_bad_identifiers(service: str) -> 
     assert _graphql(service, PROFILE, type="USER_ID", value=f"none-{uuid.uuid4()}")["data"] == {
         "customer": None
     }
+
+
+def test_a_shared_family_email_is_a_conflict_not_a_merge(service: str, settings: Settings) -> None:
+    tag = uuid.uuid4().hex[:10]
+    family = f"family-{tag}@example.org"
+    auth = (_key(settings), "")
+    for user in ("mum", "dad"):
+        call = {"userId": f"{user}-{tag}", "traits": {"email": family, "firstName": user}}
+        assert httpx.post(f"{service}/v1/identify", auth=auth, json=call).status_code == 200
+    mum = _wait_for(service, "USER_ID", f"mum-{tag}", records=1)
+    dad = _wait_for(service, "USER_ID", f"dad-{tag}", records=1)
+    assert mum["id"] != dad["id"]
+    query = (
+        "query ($c: ID!) { conflicts(customerId: $c) { reason identifier recordId customerIds } }"
+    )
+    deadline = time.monotonic() + 30
+    conflicts: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not conflicts:
+        conflicts = _graphql(service, query, c=dad["id"])["data"]["conflicts"]
+        time.sleep(0.2)
+    assert len(conflicts) == 1
+    assert conflicts[0]["reason"] == "limit"
+    assert conflicts[0]["identifier"] == f"email:{family}"
+    assert set(conflicts[0]["customerIds"]) == {mum["id"], dad["id"]}
+    bad = _graphql(service, "{ conflicts(first: 0) { reason } }")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

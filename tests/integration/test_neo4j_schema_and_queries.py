@@ -134,6 +134,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "flags": [{"key": f"email:{tag}@example.com", "blocked": False, "over_degree": True}],
             "now": now,
         },
+        "conflict.list_conflicts": {"since": "", "first": 5, "customer_id": f"cus_{tag}"},
         "event.prune_events": {"cutoff": "1900-01-01T00:00:00.000Z", "batch": 100},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
@@ -237,3 +238,32 @@ async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriv
         "MATCH (e:Event) WHERE e.event_id STARTS WITH $tag RETURN e.name AS name", tag=tag
     )
     assert [r["name"] for r in records] == ["New"]
+
+
+async def test_a_refused_merge_is_a_conflict_in_the_graph(driver: AsyncDriver) -> None:
+    tag = uuid.uuid4().hex[:10]
+    repo = IdentityRepository(driver, "neo4j")
+    family = Identifier.of("email", f"family-{tag}@example.org")
+    mum = await repo.apply(
+        [_obs(f"{tag}-mum", Identifier.of("user_id", f"mum-{tag}"), family)], resolve
+    )
+    dad = await repo.apply(
+        [_obs(f"{tag}-dad", Identifier.of("user_id", f"dad-{tag}"), family)], resolve
+    )
+    assert dad.merges == ()
+    assert dad.conflicts == 1
+    mum_id, dad_id = mum.written[f"{tag}-mum"], dad.written[f"{tag}-dad"]
+    assert mum_id != dad_id
+    records, _, _ = await driver.execute_query(
+        "MATCH (k:Conflict)-[:ABOUT]->(i:Identifier {key: $key}) "
+        "MATCH (k)-[:INVOLVES]->(c:Customer) "
+        "RETURN k.reason AS reason, k.record_id AS record, collect(c.customer_id) AS customers",
+        key=family.key,
+    )
+    assert [(r["reason"], r["record"], sorted(r["customers"])) for r in records] == [
+        ("limit", f"{tag}-dad", sorted([mum_id, dad_id]))
+    ]
+    rows = await ProfileRepository(driver, "neo4j").conflicts("", 10, mum_id)
+    assert [(r["identifier"], sorted(r["customers"])) for r in rows] == [
+        (family.key, sorted([mum_id, dad_id]))
+    ]

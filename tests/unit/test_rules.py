@@ -71,7 +71,8 @@ def test_a_refused_link_is_a_conflict_naming_identifier_and_customers() -> None:
         "limit",
     )
     mum = next(a.customer_id for a in result.assignments if a.record_ids == ("r1",))
-    assert conflict.customers == (mum,)
+    dad = next(a.customer_id for a in result.assignments if a.record_ids == ("r2",))
+    assert conflict.customers == (dad, mum)
 
 
 def test_a_kiosk_anonymous_id_stops_joining_at_its_degree_cap() -> None:
@@ -93,7 +94,7 @@ def test_two_existing_customers_that_cannot_merge_keep_the_record_with_the_stron
     result = resolve([_obs("r9", "user_id:u1", "email:shared@x.co")], existing, holdings)
     assert [(a.customer_id, a.merged) for a in result.assignments] == [("cus_1", ())]
     assert [(c.identifier, c.customers) for c in result.conflicts] == [
-        ("email:shared@x.co", ("cus_2", "cus_1"))
+        ("email:shared@x.co", ("cus_1", "cus_2"))
     ]
 
 
