@@ -33,7 +33,8 @@ import httpx
 from neo4j import AsyncDriver
 
 from graph.driver import open_driver
-from graph.repository import IdentityRepository, now_iso
+from graph.model import now_iso
+from graph.repository import IdentityRepository
 from graphcdp.settings import Settings
 from ingest.spec import observation, validate
 from matching.deterministic import resolve

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 IdentifierType = Literal["user_id", "anonymous_id", "email", "phone", "device_id", "crm_id"]
@@ -20,6 +21,15 @@ CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
 CALL_TYPES: tuple[CallType, ...] = ("identify", "track", "page", "screen", "group", "alias")
 _CUSTOMER_NS = uuid.UUID("6f1c4c1e-9d0e-4c52-8a5e-2f3a8e1b7c10")
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
+
+
+class FieldError(ValueError):
+    """Bad input that names its field: ``str(err)`` is ``"<field>: <reason>"``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class InvalidIdentifier(ValueError):
@@ -120,6 +130,24 @@ class Observation:
     kind: str = "identify"
     event: EventData | None = None
     always_record: bool = True
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one timestamp format of the graph: ISO-8601 UTC, milliseconds, ``Z``.
+
+    Strings in this format sort in time order, which the retention and the timestamp index
+    rely on.
+    """
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso_utc(datetime.now(UTC))
+
+
+def days_ago_iso(days: int) -> str:
+    """The retention cutoff ``days`` before now, in the graph's timestamp format."""
+    return iso_utc(datetime.now(UTC) - timedelta(days=days))
 
 
 def new_customer_id(first_record_id: str) -> str:

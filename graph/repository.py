@@ -6,13 +6,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
 
 from graph.cypher import q
-from graph.model import ExistingCustomer, Identifier, Observation, Plan
+from graph.model import ExistingCustomer, Identifier, Observation, Plan, now_iso
 
 # Resolution is pure logic (matching.deterministic.resolve); the repository only feeds it:
 # the batch, the customers its identifiers lead to, and what each of them holds.
@@ -46,10 +45,6 @@ class Profile:
     identifiers: list[dict[str, str]]
     devices: list[dict[str, Any]]
     record_count: int
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class IdentityRepository:

@@ -122,14 +122,13 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _events(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
-    from datetime import UTC, datetime, timedelta
 
     from graph.driver import open_driver
+    from graph.model import days_ago_iso
     from graph.repository import EventRepository
 
     days = args.days or settings.event_retention_days
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    cutoff = days_ago_iso(days)
 
     async def prune() -> int:
         driver = await open_driver(settings)

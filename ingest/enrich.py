@@ -20,17 +20,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import ua_parser
 
+from graph.model import FieldError, iso_utc
+
 MAX_USER_AGENT_LENGTH = 1024
 USER_AGENT_CACHE_SIZE = 4096
 
 
-class EnrichError(ValueError):
+class EnrichError(FieldError):
     """A value that cannot be normalised; ``field`` names it (``email``, ``phone``, ...)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 # --- user agent ------------------------------------------------------------------------------
@@ -311,5 +308,4 @@ def _instant(field: str, value: str) -> datetime:
         raise EnrichError(field, "date-time out of range") from None
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+_iso = iso_utc

@@ -26,8 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from graph.model import CALL_TYPES
-from graph.repository import now_iso
+from graph.model import CALL_TYPES, now_iso
 from ingest.spec import (
     ENVELOPE_KEY,
     MAX_BATCH_BYTES,

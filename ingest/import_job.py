@@ -21,7 +21,7 @@ from typing import TextIO
 
 from aiokafka import AIOKafkaProducer
 
-from graph.repository import now_iso
+from graph.model import now_iso
 from graphcdp.settings import Settings
 from ingest.importer import (
     EventRow,

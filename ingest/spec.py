@@ -19,10 +19,12 @@ from graph.model import (
     CallType,
     Device,
     EventData,
+    FieldError,
     Identifier,
     IdentifierType,
     InvalidIdentifier,
     Observation,
+    iso_utc,
 )
 from ingest.enrich import EnrichError, corrected_timestamp, parse_user_agent, utm_parameters
 from matching.normalise import (
@@ -52,13 +54,8 @@ _OBJECTS = ("traits", "context", "integrations", "properties")
 _TIMES = ("timestamp", "sentAt", "originalTimestamp")
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(FieldError):
     """A call that breaks the spec; ``field`` names the offending field."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
     def at(self, prefix: str) -> InvalidEvent:
         """The same error with its field under ``prefix`` (e.g. ``batch[3]``)."""
@@ -363,4 +360,4 @@ def _timestamp(name: str, value: object) -> str:
         raise InvalidEvent(name, f"not an ISO-8601 date-time: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(parsed)

@@ -25,7 +25,6 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
 from aiokafka import (
@@ -39,8 +38,8 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
-from graph.model import Observation
-from graph.repository import IdentityRepository, Planner, WriteResult, now_iso
+from graph.model import Observation, days_ago_iso, now_iso
+from graph.repository import IdentityRepository, Planner, WriteResult
 from graphcdp.settings import Settings
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
@@ -237,12 +236,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 
 def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> Parsed:
-    cutoff = datetime.now(UTC) - timedelta(days=settings.event_retention_days)
     return parse_batch(
         [m for msgs in batches.values() for m in msgs],
         settings.topics.records,
         settings.normalise_options(),
-        cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        days_ago_iso(settings.event_retention_days),
     )
 
 

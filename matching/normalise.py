@@ -15,19 +15,14 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from graph.model import Identifier, IdentifierType, InvalidIdentifier
+from graph.model import FieldError, Identifier, IdentifierType, InvalidIdentifier
 
 MAX_EMAIL_LENGTH = 254
 MAX_EMAIL_LOCAL_LENGTH = 64
 
 
-class NormaliseError(InvalidIdentifier):
+class NormaliseError(FieldError, InvalidIdentifier):
     """A value that cannot be normalised; ``field`` names it (``email``, ``phone``)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)

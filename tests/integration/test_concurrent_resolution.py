@@ -8,8 +8,8 @@ import uuid
 
 from neo4j import AsyncDriver
 
-from graph.model import Identifier, Observation
-from graph.repository import IdentityRepository, now_iso
+from graph.model import Identifier, Observation, now_iso
+from graph.repository import IdentityRepository
 from matching.deterministic import resolve
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph.cypher import queries
-from graph.model import EventData, Identifier, Observation
-from graph.repository import EventRepository, IdentityRepository, ProfileRepository, now_iso
+from graph.model import EventData, Identifier, Observation, now_iso
+from graph.repository import EventRepository, IdentityRepository, ProfileRepository
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 from matching.deterministic import resolve
