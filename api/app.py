@@ -28,7 +28,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        return Context(profiles=request.app.state.profiles, normalise=request.app.state.normalise)
+        state = request.app.state
+        return Context(profiles=state.profiles, normalise=state.normalise, rules=state.rules)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
+        app.state.rules = settings.rules()
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,20 @@ class Observation:
     event: EventData | None = None
     always_record: bool = True
 
+    def person(self) -> tuple[set[str], set[str]]:
+        """The folded first name and the birth date this states (empty sets when silent)."""
+        first = self.golden.get("first_name")
+        dob = self.golden.get("dob")
+        key = fold_name(first) if isinstance(first, str) else ""
+        born = dob.strip() if isinstance(dob, str) else ""
+        return ({key} if key else set()), ({born} if born else set())
+
+
+def fold_name(name: str) -> str:
+    """A first name folded for comparison: lower case, no accents, letters only."""
+    folded = unicodedata.normalize("NFKD", name.strip().lower())
+    return "".join(ch for ch in folded if ch.isalpha() and ch.isascii())
+
 
 def iso_utc(moment: datetime) -> str:
     """The one timestamp format of the graph: ISO-8601 UTC, milliseconds, ``Z``.
@@ -161,6 +176,8 @@ class ExistingCustomer:
 
     customer_id: str
     created_at: str
+    first_names: frozenset[str] = frozenset()  # folded (matching.agreement.name_key)
+    dobs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -172,6 +189,8 @@ class Assignment:
     record_ids: tuple[str, ...]
     merged: tuple[str, ...]  # customers folded into ``customer_id`` (they become redirects)
     new_records: tuple[str, ...] = ()  # observations that must become Record nodes
+    # loser -> (record id, identifier key): the record whose identifier joined it
+    merged_via: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,9 @@ class ConflictNote:
     record_id: str
     identifier: str
     customers: tuple[str, ...]
-    reason: Literal["limit", "degree_cap"]
+    # limit: a per-type limit; contradiction: a weak link between different strong ids;
+    # disagree: first names or birth dates disagree
+    reason: Literal["limit", "contradiction", "disagree"]
 
 
 @dataclass

@@ -104,11 +104,13 @@ class IdentityRepository:
             )
         resolution = planner(fresh, existing, holdings)
         placed = resolution.assignments
-        merges = [
-            {"survivor": p.customer_id, "loser": loser, "cause": "shared identifier"}
+        merges: list[dict[str, Any]] = [
+            {"survivor": p.customer_id, "loser": loser, "cause": "rule", "actor": "resolver",
+             "record_id": p.merged_via[loser][0], "identifier": p.merged_via[loser][1],
+             "detail": None, "change_id": _change_id("merge", p.customer_id, loser)}
             for p in placed
             for loser in p.merged
-        ]
+        ]  # fmt: skip
         if merges:
             await (
                 await tx.run(q("identity.merge_customers").text, merges=merges, now=now)
@@ -166,11 +168,19 @@ async def _reach(
     holdings: dict[str, list[Identifier]] = {}
     async for row in cursor:
         existing[row["key"]] = [
-            ExistingCustomer(c["customer_id"], c["created_at"]) for c in row["customers"]
+            ExistingCustomer(
+                c["customer_id"], c["created_at"], frozenset(c["first_names"]), frozenset(c["dobs"])
+            )
+            for c in row["customers"]
         ]
         for c in row["customers"]:
             holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
     return existing, holdings
+
+
+def _change_id(kind: str, *parts: str) -> str:
+    """A stable id for an identity change (a replayed merge finds the same node)."""
+    return "chg_" + hashlib.sha1("|".join((kind, *parts)).encode()).hexdigest()[:20]  # noqa: S324
 
 
 def _conflict_id(record_id: str, identifier: str) -> str:
@@ -240,7 +250,10 @@ def _event_params(observations: list[Observation], owner: dict[str, str]) -> dic
 
 
 def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
+    names, dobs = obs.person()
     return {
+        "first_names": sorted(names),
+        "dobs": sorted(dobs),
         "customer_id": customer_id,
         "record_id": obs.record_id,
         "source": obs.source,
@@ -284,13 +297,21 @@ class ProfileRepository:
         self, since: str, first: int, customer_id: str | None = None
     ) -> list[dict[str, Any]]:
         """Links the identity rules refused, newest first (optionally of one customer)."""
+        return await self._rows(
+            "conflict.list_conflicts", since=since, first=first, customer_id=customer_id
+        )
+
+    async def history(self, customer_id: str, first: int) -> list[dict[str, Any]]:
+        """Merges and splits of the customer and of every id merged into it, newest first."""
+        return await self._rows("customer.get_history", customer_id=customer_id, first=first)
+
+    async def identity_graph(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's records, each with the identifiers it holds (and their flags)."""
+        return await self._rows("customer.get_identity_graph", customer_id=customer_id)
+
+    async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         records, _, _ = await self._driver.execute_query(
-            q("conflict.list_conflicts").query(),
-            since=since,
-            first=first,
-            customer_id=customer_id,
-            database_=self._database,
-            routing_=RoutingControl.READ,
+            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
         )
         return [dict(r) for r in records]
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from matching.normalise import NormaliseOptions
+from matching.rules import DEFAULT_RULES, IdentityRules, load_rules
 
 PREFIX = "GRAPHCDP_"
 _SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
@@ -128,6 +129,10 @@ class Settings:
     def normalise_options(self) -> NormaliseOptions:
         """How identifiers are normalised in this deployment (ingest and lookups alike)."""
         return NormaliseOptions(self.phone_region, self.email_provider_rules)
+
+    def rules(self) -> IdentityRules:
+        """The identity rules: the defaults, overridden by the file of identity_rules."""
+        return load_rules(self.identity_rules) if self.identity_rules else DEFAULT_RULES
 
     def address(self, server: str) -> tuple[str, int]:
         """The (host, port) a server of the stack listens on, from its URL setting."""

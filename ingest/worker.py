@@ -45,7 +45,6 @@ from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
 from matching.deterministic import resolve
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
-from matching.rules import DEFAULT_RULES, load_rules
 
 log = logging.getLogger(__name__)
 Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -184,7 +183,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
-    rules = load_rules(settings.identity_rules) if settings.identity_rules else DEFAULT_RULES
+    rules = settings.rules()
     resolver: Planner = functools.partial(resolve, rules=rules)
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)

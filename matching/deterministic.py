@@ -10,6 +10,7 @@ says which customer each record joins, which customers are created, which merge 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from graph.model import (
     Assignment,
@@ -20,7 +21,10 @@ from graph.model import (
     Plan,
     new_customer_id,
 )
+from matching.agreement import agree
 from matching.rules import DEFAULT_RULES, IdentityRules
+
+Reason = Literal["limit", "contradiction", "disagree"]
 
 
 def plan(
@@ -56,15 +60,20 @@ def resolve(
     """
     created_at: dict[str, str] = {}
     owners: dict[str, list[str]] = {}
+    names: dict[str, set[str]] = {}
+    dobs: dict[str, set[str]] = {}
     for key, customers in existing.items():
         for known in customers:
             created_at[known.customer_id] = known.created_at
             owners.setdefault(key, []).append(known.customer_id)
+            names.setdefault(known.customer_id, set()).update(known.first_names)
+            dobs.setdefault(known.customer_id, set()).update(known.dobs)
     held: dict[str, set[Identifier]] = {c: set(ids) for c, ids in holdings.items()}
     redirect: dict[str, str] = {}
     order: dict[str, None] = {}  # customers in the order the batch first touched them
     members: dict[str, list[str]] = {}
     merged_into: dict[str, list[str]] = {}
+    merged_via: dict[str, tuple[str, str]] = {}
     created: set[str] = set()
     new_records: set[str] = set()
     conflicts: list[ConflictNote] = []
@@ -88,39 +97,66 @@ def resolve(
                 cap = rules.rule(ident.type).degree_cap
                 if cap is not None and len(current) > cap:
                     flagged.add(ident.key)
-                else:
+                elif len(current) < 2:
+                    # Shared by two or more customers already: it never decides alone
+                    # which of them a record belongs to.
                     links.append(ident)
         # Candidates, strongest linking identifier first, then oldest.
         best: dict[str, tuple[int, str]] = {}
         via: dict[str, str] = {}
+        reached: dict[str, list[Identifier]] = {}
         for ident in links:
             for owner in owners.get(ident.key, []):
                 c = live(owner)
+                reached.setdefault(c, []).append(ident)
                 rank = (rules.rule(ident.type).priority, created_at.get(c, ""))
                 if c not in best or rank < best[c]:
                     best[c], via[c] = rank, ident.key
         candidates = sorted(best, key=lambda c: (best[c], c))
         own = set(obs.identifiers)
+        own_names, own_dobs = obs.person()
         first_conflict = len(conflicts)
         chosen: list[str] = []
         pool: set[Identifier] = set(own)
+        pool_names, pool_dobs = set(own_names), set(own_dobs)
         for c in candidates:
-            if rules.fits(pool | held.get(c, set())):
+            theirs = held.get(c, set())
+            ways = reached[c]
+            reason: Reason | None = None
+            if not rules.fits(pool | theirs):
+                reason = "limit"
+            elif all(rules.rule(i.type).weak for i in ways) and _contradicts(pool, theirs, rules):
+                reason = "contradiction"
+            elif all(rules.rule(i.type).check_names for i in ways) and not agree(
+                pool_names, names.get(c, set()), pool_dobs, dobs.get(c, set())
+            ):
+                reason = "disagree"
+            if reason is None:
                 chosen.append(c)
-                pool |= held.get(c, set())
+                pool |= theirs
+                pool_names |= names.get(c, set())
+                pool_dobs |= dobs.get(c, set())
             else:
                 others = tuple(chosen) if chosen else ()
-                conflicts.append(ConflictNote(obs.record_id, via[c], (c, *others), "limit"))
+                conflicts.append(ConflictNote(obs.record_id, via[c], (c, *others), reason))
         if chosen:
             survivor = min(chosen, key=lambda c: (created_at.get(c, "~"), c))
             for loser in chosen:
                 if loser != survivor:
                     redirect[loser] = survivor
+                    merged_via[loser] = (obs.record_id, via[loser])
                     merged_into.setdefault(survivor, []).append(loser)
                     members.setdefault(survivor, []).extend(members.pop(loser, []))
                     merged_into.setdefault(survivor, []).extend(merged_into.pop(loser, []))
                     held[survivor] = held.get(survivor, set()) | held.pop(loser, set())
-            teaches = bool(own - held.get(survivor, set())) or len(chosen) > 1
+                    names[survivor] = names.get(survivor, set()) | names.pop(loser, set())
+                    dobs[survivor] = dobs.get(survivor, set()) | dobs.pop(loser, set())
+            teaches = (
+                bool(own - held.get(survivor, set()))
+                or len(chosen) > 1
+                or bool(own_names - names.get(survivor, set()))
+                or bool(own_dobs - dobs.get(survivor, set()))
+            )
         else:
             survivor = new_customer_id(obs.record_id)
             created.add(survivor)
@@ -135,7 +171,9 @@ def resolve(
         if obs.always_record or teaches:
             new_records.add(obs.record_id)
             held[survivor] = held.get(survivor, set()) | own
-            for ident in links:
+            names[survivor] = names.get(survivor, set()) | own_names
+            dobs[survivor] = dobs.get(survivor, set()) | own_dobs
+            for ident in own:
                 if survivor not in owners.setdefault(ident.key, []):
                     owners[ident.key].append(survivor)
         order.setdefault(survivor)
@@ -153,6 +191,7 @@ def resolve(
                 record_ids=records,
                 merged=losers,
                 new_records=tuple(r for r in records if r in new_records),
+                merged_via={c: merged_via[c] for c in losers},
             )
         )
     settled = [
@@ -161,3 +200,18 @@ def resolve(
         for n in conflicts
     ]  # fmt: skip
     return Plan(assignments, settled, flagged, blocked)
+
+
+def _contradicts(ours: set[Identifier], theirs: set[Identifier], rules: IdentityRules) -> bool:
+    """Whether two sides hold different values of a strong type (and none in common)."""
+
+    def strong(side: set[Identifier]) -> dict[str, set[str]]:
+        values: dict[str, set[str]] = {}
+        for ident in side:
+            rule = rules.rule(ident.type)
+            if rule.identifying and not rule.weak and not rules.is_blocked(ident):
+                values.setdefault(ident.type, set()).add(ident.value)
+        return values
+
+    mine, other = strong(ours), strong(theirs)
+    return any(t in other and mine[t].isdisjoint(other[t]) for t in mine)

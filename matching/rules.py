@@ -32,16 +32,22 @@ class TypeRule:
     priority: int = 9
     limit: int | None = None  # distinct values per customer
     degree_cap: int | None = None  # customers sharing one value before it stops joining
+    # Weak: people share it in real life (a landline, a tablet, a browser). A link through
+    # weak identifiers only never joins sides that hold different values of a strong type.
+    weak: bool = False
+    # Links through this type also need the first names and birth dates to agree
+    # (matching.agreement); user and CRM ids are assigned by a system and need not.
+    check_names: bool = True
 
 
 _NULL_LIKE = r"(?:null|none|nil|undefined|unknown|n/?a|na|-|0|-1|anonymous|test|x+)"
 DEFAULT_TYPES: dict[IdentifierType, TypeRule] = {
-    "user_id": TypeRule(priority=1, limit=1, degree_cap=1),
-    "crm_id": TypeRule(priority=2, limit=1, degree_cap=1),
+    "user_id": TypeRule(priority=1, limit=1, degree_cap=1, check_names=False),
+    "crm_id": TypeRule(priority=2, limit=1, degree_cap=1, check_names=False),
     "email": TypeRule(priority=3, limit=5, degree_cap=3),
-    "phone": TypeRule(priority=4, limit=3, degree_cap=3),
-    "device_id": TypeRule(priority=5, limit=10, degree_cap=3),
-    "anonymous_id": TypeRule(priority=6, limit=50, degree_cap=2),
+    "phone": TypeRule(priority=4, limit=3, degree_cap=3, weak=True),
+    "device_id": TypeRule(priority=5, limit=10, degree_cap=3, weak=True),
+    "anonymous_id": TypeRule(priority=6, limit=50, degree_cap=2, weak=True),
 }
 DEFAULT_BLOCKED: dict[IdentifierType, tuple[str, ...]] = {
     "email": (
@@ -108,13 +114,13 @@ def load_rules(path: str | Path) -> IdentityRules:
         type_ = _type(f"types.{name}", name)
         if not isinstance(settings, dict):
             raise RulesError(f"types.{name}: expected a mapping")
-        allowed = {"identifying", "priority", "limit", "degree_cap"}
+        allowed = {"identifying", "priority", "limit", "degree_cap", "weak", "check_names"}
         for key, value in settings.items():
             if key not in allowed:
                 raise RulesError(f"types.{name}.{key}: unknown key")
-            if key == "identifying" and not isinstance(value, bool):
+            if key in _FLAGS and not isinstance(value, bool):
                 raise RulesError(f"types.{name}.{key}: expected true or false")
-            if key != "identifying" and not (
+            if key not in _FLAGS and not (
                 value is None
                 or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
             ):
@@ -133,6 +139,9 @@ def load_rules(path: str | Path) -> IdentityRules:
     except re.error as err:
         raise RulesError(f"blocked: bad regular expression ({err})") from None
     return IdentityRules(types=types, blocked=compiled)
+
+
+_FLAGS = ("identifying", "weak", "check_names")
 
 
 def _type(key: str, name: object) -> IdentifierType:

@@ -8,12 +8,14 @@ import strawberry
 
 from graph.repository import ProfileRepository
 from matching.normalise import NormaliseOptions
+from matching.rules import IdentityRules
 
 
 @dataclass
 class Context:
     profiles: ProfileRepository
     normalise: NormaliseOptions
+    rules: IdentityRules
 
 
 Info = strawberry.Info[Context, None]

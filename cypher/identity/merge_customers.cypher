@@ -1,7 +1,9 @@
 // name: identity.merge_customers
 // returns: survivor, loser (one row per merge). The loser's records, devices, events and
 // groups move to the survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so
-// old ids still answer.
+// old ids still answer. Each merge is recorded as an IdentityChange {kind: 'merge'} that
+// KEPT the survivor and ABSORBED the loser, with its cause (rule, model, operator), the
+// record and identifier that joined them, and the actor.
 UNWIND $merges AS m
 MATCH (s:Customer {customer_id: m.survivor})
 MATCH (l:Customer {customer_id: m.loser})
@@ -30,6 +32,15 @@ CALL (s, l) {
   MATCH (older:Customer)-[:MERGED_INTO]->(l)
   SET older.merged_into = s.customer_id
 }
-SET l.merged_into = s.customer_id, l.merged_at = $now, s.updated_at = $now
+SET l.merged_into = s.customer_id, l.merged_at = $now, s.updated_at = $now,
+    s.first_names = coalesce(s.first_names, [])
+                    + [n IN coalesce(l.first_names, []) WHERE NOT n IN coalesce(s.first_names, [])],
+    s.dobs = coalesce(s.dobs, [])
+             + [d IN coalesce(l.dobs, []) WHERE NOT d IN coalesce(s.dobs, [])]
 MERGE (l)-[:MERGED_INTO {at: $now, cause: m.cause}]->(s)
+MERGE (x:IdentityChange {change_id: m.change_id})
+  ON CREATE SET x.kind = 'merge', x.at = $now, x.cause = m.cause, x.record_id = m.record_id,
+                x.identifier = m.identifier, x.actor = m.actor, x.detail = m.detail
+MERGE (x)-[:KEPT]->(s)
+MERGE (x)-[:ABSORBED]->(l)
 RETURN s.customer_id AS survivor, l.customer_id AS loser

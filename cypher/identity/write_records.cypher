@@ -1,10 +1,15 @@
 // name: identity.write_records
 // returns: record_id, customer_id (one row per record written). Rows are ordered by the
 // caller by observation time, so the newest value of a golden attribute is the one kept.
+// The customer also keeps every folded first name and birth date its records state
+// (first_names, dobs) for the agreement check of later links.
 UNWIND $rows AS row
 MERGE (c:Customer {customer_id: row.customer_id})
   ON CREATE SET c.created_at = $now
-SET c.updated_at = $now
+SET c.updated_at = $now,
+    c.first_names = coalesce(c.first_names, [])
+                    + [n IN row.first_names WHERE NOT n IN coalesce(c.first_names, [])],
+    c.dobs = coalesce(c.dobs, []) + [d IN row.dobs WHERE NOT d IN coalesce(c.dobs, [])]
 WITH c, row
 CALL (c, row) {
   WITH c, row

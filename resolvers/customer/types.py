@@ -5,8 +5,19 @@ from __future__ import annotations
 from enum import Enum
 
 import strawberry
+from graphql import GraphQLError
 
 from graph.repository import Profile
+from matching.explain import HeldIdentifier as HeldId
+from matching.explain import HeldRecord, explain
+from resolvers.context import Info
+from resolvers.identity.types import (
+    HeldIdentifier,
+    IdentityChange,
+    IdentityGraph,
+    IdentityLink,
+    IdentityRecord,
+)
 
 
 @strawberry.enum(description="Kinds of identifier a customer can be looked up by.")
@@ -57,6 +68,61 @@ class Customer:
     record_count: int
     identifiers: list[Identifier]
     devices: list[Device]
+
+    @strawberry.field(description="Merges and splits of this customer, newest first.")
+    async def history(self, info: Info, first: int = 50) -> list[IdentityChange]:
+        if not 1 <= first <= 500:
+            raise GraphQLError(
+                "first must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"}
+            )
+        rows = await info.context.profiles.history(str(self.id), first)
+        return [IdentityChange.from_row(r) for r in rows]
+
+    @strawberry.field(description="Records, identifiers and links, each link explained.")
+    async def identity_graph(self, info: Info) -> IdentityGraph:
+        rows = await info.context.profiles.identity_graph(str(self.id))
+        records = [
+            HeldRecord(
+                r["record_id"], r["source"], r["kind"], r["timestamp"],
+                tuple(HeldId(i["key"], i["type"], i["value"], i["blocked"], i["over_degree"],
+                             i["customers"]) for i in r["identifiers"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        held = {i.key: i for r in records for i in r.identifiers}
+        merges = await info.context.profiles.history(str(self.id), 500)
+        return IdentityGraph(
+            records=[
+                IdentityRecord(
+                    id=strawberry.ID(r.record_id),
+                    source=r.source,
+                    kind=r.kind,
+                    timestamp=r.timestamp,
+                )
+                for r in records
+            ],
+            identifiers=[
+                HeldIdentifier(
+                    key=i.key,
+                    type=i.type,
+                    value=i.value,
+                    blocked=i.blocked,
+                    over_degree=i.over_degree,
+                    customer_count=i.customers,
+                )
+                for _, i in sorted(held.items())
+            ],
+            links=[
+                IdentityLink(
+                    record_id=strawberry.ID(link.record_id),
+                    identifier=link.identifier,
+                    joins=link.joins,
+                    why=link.why,
+                )
+                for link in explain(records, info.context.rules)
+            ],
+            merges=[IdentityChange.from_row(m) for m in merges if m["kind"] == "merge"],
+        )
 
     @classmethod
     def from_profile(cls, profile: Profile) -> Customer:

@@ -11,7 +11,10 @@ import strawberry
 class Conflict:
     id: strawberry.ID
     at: str
-    reason: str = strawberry.field(description="limit (a per-type limit) or degree_cap")
+    reason: str = strawberry.field(
+        description="limit (a per-type limit), contradiction (a weak link between different "
+        "strong ids) or disagree (first names or birth dates disagree)"
+    )
     record_id: str
     identifier: str = strawberry.field(description="The identifier key, type:value")
     customer_ids: list[strawberry.ID]
@@ -26,3 +29,68 @@ class Conflict:
             identifier=row["identifier"],
             customer_ids=[strawberry.ID(c) for c in row["customers"]],
         )
+
+
+@strawberry.type(description="A merge or a split of customers, with its cause and actor.")
+class IdentityChange:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="merge or split")
+    at: str
+    cause: str | None = strawberry.field(description="rule, model or operator")
+    record_id: str | None = strawberry.field(description="The record whose link caused it")
+    identifier: str | None = strawberry.field(description="The identifier key that linked")
+    actor: str | None
+    detail: str | None
+    kept: list[strawberry.ID] = strawberry.field(description="The customer that kept its id")
+    absorbed: list[strawberry.ID] = strawberry.field(description="Customers merged in")
+    split_off: list[strawberry.ID] = strawberry.field(description="Customers a split created")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> IdentityChange:
+        return cls(
+            id=strawberry.ID(row["change_id"]),
+            kind=row["kind"],
+            at=row["at"],
+            cause=row.get("cause"),
+            record_id=row.get("record_id"),
+            identifier=row.get("identifier"),
+            actor=row.get("actor"),
+            detail=row.get("detail"),
+            kept=[strawberry.ID(c) for c in row["kept"]],
+            absorbed=[strawberry.ID(c) for c in row["absorbed"]],
+            split_off=[strawberry.ID(c) for c in row["split_off"]],
+        )
+
+
+@strawberry.type(description="A source observation of the customer (a CRM row, an identify).")
+class IdentityRecord:
+    id: strawberry.ID
+    source: str | None
+    kind: str | None
+    timestamp: str | None
+
+
+@strawberry.type(description="An identifier of the customer's records, with its flags.")
+class HeldIdentifier:
+    key: str
+    type: str
+    value: str
+    blocked: bool
+    over_degree: bool
+    customer_count: int = strawberry.field(description="Live customers it leads to")
+
+
+@strawberry.type(description="A record holds an identifier; whether it joins, and why.")
+class IdentityLink:
+    record_id: strawberry.ID
+    identifier: str
+    joins: bool
+    why: str
+
+
+@strawberry.type(description="The records, identifiers and links of a customer, explained.")
+class IdentityGraph:
+    records: list[IdentityRecord]
+    identifiers: list[HeldIdentifier]
+    links: list[IdentityLink]
+    merges: list[IdentityChange]

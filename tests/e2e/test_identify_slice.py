@@ -171,3 +171,57 @@ def test_a_shared_family_email_is_a_conflict_not_a_merge(service: str, settings:
     assert set(conflicts[0]["customerIds"]) == {mum["id"], dad["id"]}
     bad = _graphql(service, "{ conflicts(first: 0) { reason } }")
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+EXPLAIN = """
+query ($id: ID!) {
+  customer(id: $id) {
+    id
+    history { kind cause recordId identifier actor kept absorbed splitOff }
+    identityGraph {
+      records { id source }
+      identifiers { key blocked customerCount }
+      links { recordId identifier joins why }
+      merges { kind identifier }
+    }
+  }
+}"""
+
+
+def test_a_merge_is_in_the_history_and_every_link_is_explained(
+    service: str, settings: Settings
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    email = f"grace-{tag}@example.org"
+    auth = (_key(settings), "")
+    calls = [
+        {"anonymousId": f"anon-{tag}", "traits": {"email": email}},
+        {"userId": f"u-{tag}", "traits": {"email": "test@test.com"}},
+        {"userId": f"u-{tag}", "traits": {"email": email}, "messageId": f"join-{tag}"},
+    ]
+    for n, call in enumerate(calls):
+        assert httpx.post(f"{service}/v1/identify", auth=auth, json=call).status_code == 200
+        if n == 0:
+            older = _wait_for(service, "EMAIL", email, records=1)
+        if n == 1:
+            younger = _wait_for(service, "USER_ID", f"u-{tag}", records=1)
+    merged = _wait_for(service, "EMAIL", email, records=3)
+    assert merged["id"] == older["id"] != younger["id"]
+    data = _graphql(service, EXPLAIN, id=younger["id"])["data"]["customer"]
+    assert data["id"] == older["id"]  # the younger id is a redirect now
+    assert data["history"] == [
+        {"kind": "merge", "cause": "rule", "recordId": f"join-{tag}",
+         "identifier": f"user_id:u-{tag}", "actor": "resolver", "kept": [older["id"]],
+         "absorbed": [younger["id"]], "splitOff": []}
+    ]  # fmt: skip
+    graph = data["identityGraph"]
+    assert len(graph["records"]) == 3
+    assert graph["merges"] == [{"kind": "merge", "identifier": f"user_id:u-{tag}"}]
+    why = {(link["recordId"], link["identifier"]): link for link in graph["links"]}
+    junk = next(v for (r, i), v in why.items() if i == "email:test@test.com")
+    assert not junk["joins"]
+    assert "blocked value" in junk["why"]
+    shared = why[(f"join-{tag}", f"email:{email}")]
+    assert shared["joins"]
+    assert shared["why"].startswith(f"shares email:{email} with record(s) ")
+    assert {i["key"]: i["blocked"] for i in graph["identifiers"]}["email:test@test.com"]

@@ -117,7 +117,18 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         },
         "identity.customers_for_identifiers": {"keys": [f"email:{tag}@example.com"]},
         "identity.merge_customers": {
-            "merges": [{"survivor": f"cus_{tag}", "loser": f"cus_missing_{tag}", "cause": "test"}],
+            "merges": [
+                {
+                    "survivor": f"cus_{tag}",
+                    "loser": f"cus_missing_{tag}",
+                    "cause": "test",
+                    "record_id": f"rec_{tag}",
+                    "identifier": f"email:{tag}@example.com",
+                    "actor": "test",
+                    "detail": None,
+                    "change_id": f"chg_{tag}",
+                }
+            ],
             "now": now,
         },
         "identity.lock_customers": {"customer_ids": [f"cus_{tag}"], "now": now},
@@ -138,6 +149,8 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "event.prune_events": {"cutoff": "1900-01-01T00:00:00.000Z", "batch": 100},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
+        "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
+        "customer.get_identity_graph": {"customer_id": f"cus_{tag}"},
     }
 
 

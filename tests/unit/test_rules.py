@@ -20,6 +20,13 @@ def _obs(record_id: str, *keys: str) -> Observation:
     return Observation(record_id, "crm", "t", "t", tuple(_id(k) for k in keys))
 
 
+def _named(record_id: str, first: str, dob: str, *keys: str) -> Observation:
+    golden: dict[str, str | int | float | bool] = {"first_name": first}
+    if dob:
+        golden["dob"] = dob
+    return Observation(record_id, "crm", "t", "t", tuple(_id(k) for k in keys), golden=golden)
+
+
 def _clusters(batch: list[Observation], rules: IdentityRules = DEFAULT_RULES) -> list[list[str]]:
     result = resolve(batch, {}, {}, rules)
     return sorted(sorted(a.record_ids) for a in result.assignments)
@@ -48,6 +55,44 @@ def _clusters(batch: list[Observation], rules: IdentityRules = DEFAULT_RULES) ->
          [_obs("r1", "email:a@x.co", "phone:+441234567009", "user_id:a"),
           _obs("r2", "email:b@x.co", "phone:+441234567009", "user_id:b")],
          [["r1"], ["r2"]]),
+        ("kiosk anonymous id, each visitor with an own email",
+         [_obs("r1", "anonymous_id:kiosk", "email:a@x.co"),
+          _obs("r2", "anonymous_id:kiosk", "email:b@x.co"),
+          _obs("r3", "anonymous_id:kiosk", "email:c@x.co")],
+         [["r1"], ["r2"], ["r3"]]),
+        ("family tablet, two logged-in emails",
+         [_obs("r1", "device_id:tab", "email:mum@x.co"),
+          _obs("r2", "device_id:tab", "email:kid@x.co")],
+         [["r1"], ["r2"]]),
+        ("a weak link carries over what no strong id contradicts",
+         [_obs("r1", "anonymous_id:a1", "email:ada@x.co"),
+          _obs("r2", "anonymous_id:a1", "user_id:u1")],
+         [["r1", "r2"]]),
+        ("family email, different first names",
+         [_named("r1", "Anna", "", "email:smiths@x.co", "phone:+14155550101"),
+          _named("r2", "Ben", "", "email:smiths@x.co", "phone:+14155550102")],
+         [["r1"], ["r2"]]),
+        ("twins: one landline, one birthday, two names",
+         [_named("r1", "Emma", "2001-04-02", "phone:+14155550111", "email:emma@x.co"),
+          _named("r2", "Olivia", "2001-04-02", "phone:+14155550111", "email:liv@x.co"),
+          _named("r3", "Olivia", "", "phone:+14155550111")],
+         [["r1"], ["r2"], ["r3"]]),
+        ("household landline: a named record joins the member it names",
+         [_named("r1", "Anna", "", "phone:+14155550120", "email:anna@x.co"),
+          _named("r2", "Anna", "", "phone:+14155550120")],
+         [["r1", "r2"]]),
+        ("nickname and typo join through an email",
+         [_named("r1", "Robert", "1980-01-01", "email:rob@x.co"),
+          _named("r2", "Bob", "1980-01-01", "email:rob@x.co"),
+          _named("r3", "Rboert", "", "email:rob@x.co")],
+         [["r1", "r2", "r3"]]),
+        ("same email, two birth dates",
+         [_named("r1", "Sam", "1980-01-01", "email:sam@x.co"),
+          _named("r2", "Sam", "1990-05-05", "email:sam@x.co")],
+         [["r1"], ["r2"]]),
+        ("a user id joins whatever the name says",
+         [_named("r1", "Robert", "", "user_id:u7"), _named("r2", "Zed", "", "user_id:u7")],
+         [["r1", "r2"]]),
         ("email alone joins the customer its email leads to",
          [_obs("r1", "email:ada@x.co", "user_id:u1"), _obs("r2", "email:ada@x.co")],
          [["r1", "r2"]]),
@@ -137,3 +182,38 @@ def test_bad_rules_files_name_the_key(tmp_path: Path, text: str, key: str) -> No
     path.write_text(text)
     with pytest.raises(RulesError, match=rf"^{key}"):
         load_rules(path)
+
+
+def test_an_identifier_shared_by_two_customers_never_decides_alone() -> None:
+    existing = {
+        "phone:+14155550130": [ExistingCustomer("cus_1", "1"), ExistingCustomer("cus_2", "2")]
+    }
+    holdings = {"cus_1": [_id("phone:+14155550130")], "cus_2": [_id("phone:+14155550130")]}
+    result = resolve([_obs("r9", "phone:+14155550130")], existing, holdings)
+    assert [(a.created, a.merged) for a in result.assignments] == [(True, ())]
+    assert not result.conflicts
+    assert not result.flagged
+
+
+def test_refusals_name_their_reason() -> None:
+    result = resolve(
+        [_obs("r1", "anonymous_id:k", "email:a@x.co"), _obs("r2", "anonymous_id:k", "email:b@x.co"),
+         _named("r3", "Ann", "", "email:s@x.co"), _named("r4", "Bo", "", "email:s@x.co")],
+        {}, {},
+    )  # fmt: skip
+    assert [(c.record_id, c.identifier, c.reason) for c in result.conflicts] == [
+        ("r2", "anonymous_id:k", "contradiction"),
+        ("r4", "email:s@x.co", "disagree"),
+    ]
+
+
+def test_a_merge_names_the_record_and_identifier_that_caused_it() -> None:
+    existing = {
+        "user_id:u": [ExistingCustomer("cus_old", "2026-01")],
+        "email:a@x.co": [ExistingCustomer("cus_new", "2026-02")],
+    }
+    holdings = {"cus_old": [_id("user_id:u")], "cus_new": [_id("email:a@x.co")]}
+    result = resolve([_obs("r5", "user_id:u", "email:a@x.co")], existing, holdings)
+    (assignment,) = result.assignments
+    assert assignment.customer_id == "cus_old"
+    assert assignment.merged_via == {"cus_new": ("r5", "email:a@x.co")}

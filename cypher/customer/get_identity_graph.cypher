@@ -1,0 +1,19 @@
+// name: customer.get_identity_graph
+// returns: one row per record of the customer $customer_id: record_id, source, kind,
+// timestamp, identifiers: [{key, type, value, blocked, over_degree, customers}] where
+// customers is how many live customers the identifier leads to (for the explanation of
+// each link), oldest record first.
+MATCH (c:Customer {customer_id: $customer_id})<-[:BELONGS_TO]-(r:Record)
+WITH r ORDER BY r.timestamp, r.record_id
+RETURN r.record_id AS record_id, r.source AS source, r.kind AS kind, r.timestamp AS timestamp,
+       COLLECT {
+         MATCH (r)-[:HAS_IDENTIFIER]->(i:Identifier)
+         WITH i ORDER BY i.key
+         RETURN i {.key, .type, .value,
+                   blocked: coalesce(i.blocked, false),
+                   over_degree: coalesce(i.over_degree, false),
+                   customers: COUNT {
+                     MATCH (i)<-[:HAS_IDENTIFIER]-(:Record)-[:BELONGS_TO]->(o:Customer)
+                     RETURN DISTINCT o
+                   }}
+       } AS identifiers
