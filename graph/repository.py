@@ -31,6 +31,7 @@ class WriteResult:
     merges: tuple[tuple[str, str], ...]  # (survivor, loser)
     skipped: tuple[str, ...]  # ids already in the graph (replays)
     conflicts: int = 0  # links refused by the identity rules
+    blocked: tuple[str, ...] = ()  # identifier keys with blocked values
 
     @property
     def touched(self) -> set[str]:
@@ -156,6 +157,7 @@ class IdentityRepository:
             merges=tuple((m["survivor"], m["loser"]) for m in merges),
             skipped=tuple(sorted(known)),
             conflicts=len(resolution.conflicts),
+            blocked=tuple(sorted(resolution.blocked)),
         )
 
 

@@ -142,7 +142,41 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _resolve(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from graph.driver import open_driver
+    from ingest.importer import ImportFileError, MappingError
+    from ingest.resolve_job import NotEmpty, resolve_file, write_clusters
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        try:
+            report = await resolve_file(
+                settings, driver, Path(args.input),
+                mapping_path=Path(args.mapping) if args.mapping else None,
+                rejects_path=Path(args.rejects) if args.rejects else None,
+                fresh=args.fresh,
+            )  # fmt: skip
+        except (NotEmpty, ImportFileError, MappingError, FileNotFoundError) as err:
+            print(f"graphcdp resolve: {err}", file=sys.stderr)
+            return 2
+        finally:
+            await driver.close()
+        write_clusters(report, Path(args.output))
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+
+    return asyncio.run(run())
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    if args.what == "resolve":
+        from bench.resolve import main as bench_resolve
+
+        return bench_resolve(settings, args.persons, args.seed, args.fresh, args.json)
     from bench.ingest import main as bench_ingest
 
     return bench_ingest(settings, args.events, args.rate, args.seconds, args.workers)
@@ -192,13 +226,26 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--batch", type=int, default=10_000, help="events per transaction")
     events.set_defaults(handler=_events)
 
+    res = sub.add_parser(
+        "resolve", help="resolve a record file into the graph; write record_id,customer_id"
+    )
+    res.add_argument("--input", required=True, help="records: CSV, JSONL or Parquet")
+    res.add_argument("--output", required=True, help="clusters CSV to write")
+    res.add_argument("--mapping", help="column mapping file for a foreign layout")
+    res.add_argument("--rejects", help="where rejected rows go (default FILE.rejects.jsonl)")
+    res.add_argument("--fresh", action="store_true", help="clear the graph first (required "
+                     "when it is not empty)")  # fmt: skip
+    res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
-    bench.add_argument("what", choices=["ingest"])
+    bench.add_argument("what", choices=["ingest", "resolve"])
     bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
     bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")
     bench.add_argument("--seconds", type=float, default=10.0, help="length of freshness run")
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
     bench.add_argument("--json", action="store_true", help="print JSON (the only output)")
+    bench.add_argument("--persons", type=int, default=2000, help="resolve: synthetic people")
+    bench.add_argument("--seed", type=int, default=7, help="resolve: generator seed")
+    bench.add_argument("--fresh", action="store_true", help="resolve: clear a non-empty graph")
     bench.set_defaults(handler=_bench)
 
     demo = sub.add_parser("demo", help="demo data")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from graph.model import Identifier, IdentifierType, InvalidIdentifier, Observation
+from graph.model import Identifier, IdentifierType, InvalidIdentifier, Observation, iso_utc
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
 from matching.normalise import (
     DEFAULT_OPTIONS,
@@ -74,9 +75,25 @@ def record_observation(
         record_id=record_id.strip(),
         source=source.strip(),
         received_at=received_at,
-        timestamp=str(row.get("updated_at") or received_at),
+        timestamp=_when(row.get("updated_at") or _extra(row).get("updated_at")) or received_at,
         identifiers=tuple(sorted(identifiers)),
         attributes_json=json.dumps(attributes, separators=(",", ":"), sort_keys=True, default=str),
         golden=golden,
         kind="record",
     )
+
+
+def _extra(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    extra = row.get("extra")
+    return extra if isinstance(extra, dict) else {}
+
+
+def _when(value: object) -> str | None:
+    """An ``updated_at`` in the graph's timestamp format (None when absent or unreadable)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return iso_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -86,7 +86,8 @@ def resolve(
         return customer
 
     for obs in batch:
-        links: list[Identifier] = []
+        own_names, own_dobs = obs.person()
+        links: list[tuple[Identifier, set[str]]] = []  # identifier, the customers it reaches
         for ident in obs.identifiers:
             if rules.is_blocked(ident):
                 blocked.add(ident.key)
@@ -97,24 +98,32 @@ def resolve(
                 cap = rules.rule(ident.type).degree_cap
                 if cap is not None and len(current) > cap:
                     flagged.add(ident.key)
-                elif len(current) < 2:
-                    # Shared by two or more customers already: it never decides alone
-                    # which of them a record belongs to.
-                    links.append(ident)
+                elif len(current) < 2 and not rules.is_shared(ident):
+                    links.append((ident, current))
+                elif own_names and rules.rule(ident.type).check_names:
+                    # Shared by two or more customers already (or a shared value such as a
+                    # family address), it never decides alone which of them a record belongs
+                    # to; the record's name may: when exactly one of them is known by a name
+                    # that agrees, it reaches that one.
+                    named = [
+                        c
+                        for c in sorted(current)
+                        if names.get(c) and agree(own_names, names[c], own_dobs, dobs.get(c, ()))
+                    ]
+                    if len(named) == 1:
+                        links.append((ident, set(named)))
         # Candidates, strongest linking identifier first, then oldest.
         best: dict[str, tuple[int, str]] = {}
         via: dict[str, str] = {}
         reached: dict[str, list[Identifier]] = {}
-        for ident in links:
-            for owner in owners.get(ident.key, []):
-                c = live(owner)
+        for ident, current in links:
+            for c in current:
                 reached.setdefault(c, []).append(ident)
                 rank = (rules.rule(ident.type).priority, created_at.get(c, ""))
                 if c not in best or rank < best[c]:
                     best[c], via[c] = rank, ident.key
         candidates = sorted(best, key=lambda c: (best[c], c))
         own = set(obs.identifiers)
-        own_names, own_dobs = obs.person()
         first_conflict = len(conflicts)
         chosen: list[str] = []
         pool: set[Identifier] = set(own)
@@ -125,7 +134,7 @@ def resolve(
             reason: Reason | None = None
             if not rules.fits(pool | theirs):
                 reason = "limit"
-            elif all(rules.rule(i.type).weak for i in ways) and _contradicts(pool, theirs, rules):
+            elif all(rules.is_weak(i) for i in ways) and _contradicts(pool, theirs, rules):
                 reason = "contradiction"
             elif all(rules.rule(i.type).check_names for i in ways) and not agree(
                 pool_names, names.get(c, set()), pool_dobs, dobs.get(c, set())
@@ -203,15 +212,19 @@ def resolve(
 
 
 def _contradicts(ours: set[Identifier], theirs: set[Identifier], rules: IdentityRules) -> bool:
-    """Whether two sides hold different values of a strong type (and none in common)."""
+    """Whether both sides hold strong identifiers and share none of them.
 
-    def strong(side: set[Identifier]) -> dict[str, set[str]]:
-        values: dict[str, set[str]] = {}
-        for ident in side:
-            rule = rules.rule(ident.type)
-            if rule.identifying and not rule.weak and not rules.is_blocked(ident):
-                values.setdefault(ident.type, set()).add(ident.value)
-        return values
+    A weak link (a device, a landline, a browser) may join an anonymous side to an identified
+    one, or two sides that already share a strong id; two differently identified sides it
+    never joins: that is a family tablet, not one person.
+    """
+
+    def strong(side: set[Identifier]) -> set[Identifier]:
+        return {
+            i
+            for i in side
+            if rules.rule(i.type).identifying and not rules.is_weak(i) and not rules.is_blocked(i)
+        }
 
     mine, other = strong(ours), strong(theirs)
-    return any(t in other and mine[t].isdisjoint(other[t]) for t in mine)
+    return bool(mine) and bool(other) and mine.isdisjoint(other)

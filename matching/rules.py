@@ -62,6 +62,16 @@ DEFAULT_BLOCKED: dict[IdentifierType, tuple[str, ...]] = {
     "device_id": (_NULL_LIKE, r"0{8}-0{4}-0{4}-0{4}-0{12}"),
 }
 
+# Shared values: addresses a household or a team uses (thesmiths@, family@, info@ ...). They
+# are kept and shown, but join records only where both sides name the same person.
+DEFAULT_SHARED: dict[IdentifierType, tuple[str, ...]] = {
+    "email": (
+        r"the[a-z]{2,}s\d*@.*",
+        r"(?:[a-z]+[._-]?)?(?:family|household|home)\d*@.*",
+        r"(?:info|contact|admin|office|hello|team|sales|support|billing|accounts?)@.*",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class IdentityRules:
@@ -69,6 +79,19 @@ class IdentityRules:
     blocked: Mapping[IdentifierType, tuple[re.Pattern[str], ...]] = field(
         default_factory=lambda: _compile(DEFAULT_BLOCKED)
     )
+
+    shared: Mapping[IdentifierType, tuple[re.Pattern[str], ...]] = field(
+        default_factory=lambda: _compile(DEFAULT_SHARED)
+    )
+
+    def is_shared(self, ident: Identifier) -> bool:
+        """A value several people use by design (a family or role address)."""
+        return any(p.fullmatch(ident.value) for p in self.shared.get(ident.type, ()))
+
+    def is_weak(self, ident: Identifier) -> bool:
+        """Whether the identifier may belong to several people (its type is weak, or its
+        value is a shared one)."""
+        return self.rule(ident.type).weak or self.is_shared(ident)
 
     def rule(self, type_: IdentifierType) -> TypeRule:
         return self.types.get(type_, TypeRule())
@@ -95,7 +118,8 @@ class IdentityRules:
 
 def load_rules(path: str | Path) -> IdentityRules:
     """Rules from a YAML file: ``types: {email: {limit: 3, degree_cap: 5}, ...}`` and
-    ``blocked: {email: [regex, ...]}`` (added to the defaults unless ``replace_blocked``).
+    ``blocked: {email: [regex, ...]}`` (added to the defaults unless ``replace_blocked``),
+    ``shared: {email: [regex, ...]}`` (added to the defaults unless ``replace_shared``).
 
     Raises:
         RulesError: the file or a key in it is malformed; the message names the key.
@@ -106,9 +130,10 @@ def load_rules(path: str | Path) -> IdentityRules:
         raise RulesError(f"{path}: {err}") from None
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a mapping at the top")
-    unknown = set(data) - {"types", "blocked", "replace_blocked"}
+    top = ("types", "blocked", "replace_blocked", "shared", "replace_shared")
+    unknown = set(data) - set(top)
     if unknown:
-        raise RulesError(f"{sorted(unknown)[0]}: unknown key (types, blocked, replace_blocked)")
+        raise RulesError(f"{sorted(unknown)[0]}: unknown key ({', '.join(top)})")
     types = dict(DEFAULT_TYPES)
     for name, settings in (data.get("types") or {}).items():
         type_ = _type(f"types.{name}", name)
@@ -126,19 +151,30 @@ def load_rules(path: str | Path) -> IdentityRules:
             ):
                 raise RulesError(f"types.{name}.{key}: expected a positive integer or null")
         types[type_] = replace(types.get(type_, TypeRule()), **settings)
-    blocked = (
-        {} if data.get("replace_blocked") else {k: list(v) for k, v in DEFAULT_BLOCKED.items()}
+    blocked = _patterns(data, "blocked", DEFAULT_BLOCKED)
+    shared = _patterns(data, "shared", DEFAULT_SHARED)
+    return IdentityRules(types=types, blocked=blocked, shared=shared)
+
+
+def _patterns(
+    data: dict[str, object], section: str, defaults: Mapping[IdentifierType, tuple[str, ...]]
+) -> dict[IdentifierType, tuple[re.Pattern[str], ...]]:
+    """The default patterns of a section (unless ``replace_<section>``) plus the file's."""
+    merged: dict[IdentifierType, list[str]] = (
+        {} if data.get(f"replace_{section}") else {k: list(v) for k, v in defaults.items()}
     )
-    for name, patterns in (data.get("blocked") or {}).items():
-        type_ = _type(f"blocked.{name}", name)
+    given = data.get(section) or {}
+    if not isinstance(given, dict):
+        raise RulesError(f"{section}: expected a mapping of identifier type to patterns")
+    for name, patterns in given.items():
+        type_ = _type(f"{section}.{name}", name)
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise RulesError(f"blocked.{name}: expected a list of regular expressions")
-        blocked.setdefault(type_, []).extend(patterns)
+            raise RulesError(f"{section}.{name}: expected a list of regular expressions")
+        merged.setdefault(type_, []).extend(patterns)
     try:
-        compiled = _compile({k: tuple(v) for k, v in blocked.items()})
+        return _compile({k: tuple(v) for k, v in merged.items()})
     except re.error as err:
-        raise RulesError(f"blocked: bad regular expression ({err})") from None
-    return IdentityRules(types=types, blocked=compiled)
+        raise RulesError(f"{section}: bad regular expression ({err})") from None
 
 
 _FLAGS = ("identifying", "weak", "check_names")

@@ -15,8 +15,9 @@ from matching.deterministic import resolve
 
 def _people(tag: str, people: int, seed: int) -> list[Observation]:
     """Four records a person, chained through different identifiers, so the records of one
-    person only join once several of them have arrived; no junk and no shared values, so the
-    true partition is one customer a person whatever the order."""
+    person only join once several of them have arrived; no junk, no shared values and no weak
+    link between differently identified records, so the true partition is one customer a
+    person whatever the order."""
     rng = random.Random(seed)
     now = now_iso()
     out = []
@@ -25,7 +26,8 @@ def _people(tag: str, people: int, seed: int) -> list[Observation]:
         phone = Identifier.of("phone", f"+44{int(tag[2:], 16) % 10**6:06d}{p:04d}")
         user = Identifier.of("user_id", f"{tag}-u{p}")
         anon = Identifier.of("anonymous_id", f"{tag}-a{p}")
-        for n, idents in enumerate(((email,), (phone, anon), (email, phone), (user, anon))):
+        chain = ((email,), (phone, anon), (email, phone), (user, anon, email))
+        for n, idents in enumerate(chain):
             out.append(Observation(f"{tag}-p{p}-r{n}", "test", now, now, idents))
     rng.shuffle(out)
     return out

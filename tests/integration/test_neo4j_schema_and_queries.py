@@ -27,6 +27,7 @@ MODEL_KEYS = {
     ("Household", "household_id"),
     ("Group", "group_id"),
     ("Conflict", "conflict_id"),
+    ("IdentityChange", "change_id"),
 }
 
 
@@ -150,6 +151,9 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
+        "record.customers_of_records": {"ids": [f"rec_{tag}"]},
+        "graph.count_nodes": {},
+        "graph.clear_graph": {"label": f"Probe{tag}", "batch": 10},
         "customer.get_identity_graph": {"customer_id": f"cus_{tag}"},
     }
 

@@ -40,8 +40,8 @@ def _clusters(batch: list[Observation], rules: IdentityRules = DEFAULT_RULES) ->
           _obs("r3", "user_id:u1", "phone:+441234567001")],
          [["r1", "r2", "r3"]]),
         ("family email, two user ids",
-         [_obs("r1", "user_id:mum", "email:family@x.co"),
-          _obs("r2", "user_id:dad", "email:family@x.co")],
+         [_obs("r1", "user_id:mum", "email:kim.and.lee@x.co"),
+          _obs("r2", "user_id:dad", "email:kim.and.lee@x.co")],
          [["r1"], ["r2"]]),
         ("test@test.com shared by strangers",
          [_obs("r1", "email:test@test.com", "phone:+441234567001"),
@@ -64,10 +64,21 @@ def _clusters(batch: list[Observation], rules: IdentityRules = DEFAULT_RULES) ->
          [_obs("r1", "device_id:tab", "email:mum@x.co"),
           _obs("r2", "device_id:tab", "email:kid@x.co")],
          [["r1"], ["r2"]]),
-        ("a weak link carries over what no strong id contradicts",
+        ("a weak link joins an anonymous side to an identified one",
+         [_obs("r1", "anonymous_id:a1", "device_id:d1"),
+          _obs("r2", "anonymous_id:a1", "user_id:u1"),
+          _obs("r3", "device_id:d1", "user_id:u1", "email:ada@x.co")],
+         [["r1", "r2", "r3"]]),
+        ("a weak link never joins two differently identified sides",
          [_obs("r1", "anonymous_id:a1", "email:ada@x.co"),
           _obs("r2", "anonymous_id:a1", "user_id:u1")],
-         [["r1", "r2"]]),
+         [["r1"], ["r2"]]),
+        ("a family address joins only records that name the same person",
+         [_named("r1", "Ann", "", "email:thesmiths@x.co", "user_id:ann"),
+          _obs("r2", "email:thesmiths@x.co", "anonymous_id:a9"),
+          _named("r3", "Ann", "", "email:thesmiths@x.co"),
+          _named("r4", "Bob", "", "email:thesmiths@x.co")],
+         [["r1", "r3"], ["r2"], ["r4"]]),
         ("family email, different first names",
          [_named("r1", "Anna", "", "email:smiths@x.co", "phone:+14155550101"),
           _named("r2", "Ben", "", "email:smiths@x.co", "phone:+14155550102")],
@@ -75,8 +86,9 @@ def _clusters(batch: list[Observation], rules: IdentityRules = DEFAULT_RULES) ->
         ("twins: one landline, one birthday, two names",
          [_named("r1", "Emma", "2001-04-02", "phone:+14155550111", "email:emma@x.co"),
           _named("r2", "Olivia", "2001-04-02", "phone:+14155550111", "email:liv@x.co"),
-          _named("r3", "Olivia", "", "phone:+14155550111")],
-         [["r1"], ["r2"], ["r3"]]),
+          _named("r3", "Olivia", "", "phone:+14155550111"),
+          _obs("r4", "phone:+14155550111")],
+         [["r1"], ["r2", "r3"], ["r4"]]),
         ("household landline: a named record joins the member it names",
          [_named("r1", "Anna", "", "phone:+14155550120", "email:anna@x.co"),
           _named("r2", "Anna", "", "phone:+14155550120")],
@@ -104,15 +116,15 @@ def test_traps(name: str, batch: list[Observation], clusters: list[list[str]]) -
 
 def test_a_refused_link_is_a_conflict_naming_identifier_and_customers() -> None:
     result = resolve(
-        [_obs("r1", "user_id:mum", "email:family@x.co"),
-         _obs("r2", "user_id:dad", "email:family@x.co")],
+        [_obs("r1", "user_id:mum", "email:kim.and.lee@x.co"),
+         _obs("r2", "user_id:dad", "email:kim.and.lee@x.co")],
         {}, {},
     )  # fmt: skip
     assert len(result.conflicts) == 1
     conflict = result.conflicts[0]
     assert (conflict.record_id, conflict.identifier, conflict.reason) == (
         "r2",
-        "email:family@x.co",
+        "email:kim.and.lee@x.co",
         "limit",
     )
     mum = next(a.customer_id for a in result.assignments if a.record_ids == ("r1",))
