@@ -178,6 +178,8 @@ class ExistingCustomer:
     created_at: str
     first_names: frozenset[str] = frozenset()  # folded (matching.agreement.name_key)
     dobs: frozenset[str] = frozenset()
+    golden_stats: str | None = None  # survivorship statistics, JSON (matching.survivorship)
+    kept_apart: frozenset[str] = frozenset()  # customers an operator split from this one
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,17 @@ class ConflictNote:
     identifier: str
     customers: tuple[str, ...]
     # limit: a per-type limit; contradiction: a weak link between different strong ids;
-    # disagree: first names or birth dates disagree
-    reason: Literal["limit", "contradiction", "disagree"]
+    # disagree: first names or birth dates disagree; kept_apart: an operator split them
+    reason: Literal["limit", "contradiction", "disagree", "kept_apart"]
+
+
+@dataclass(frozen=True)
+class GoldenUpdate:
+    """A customer's golden attributes after a batch, their provenance and statistics."""
+
+    values: dict[str, str | int | float | bool]
+    provenance_json: str
+    stats_json: str
 
 
 @dataclass
@@ -211,3 +222,4 @@ class Plan:
     conflicts: list[ConflictNote]
     flagged: set[str]  # identifier keys over their degree cap (they no longer join anyone)
     blocked: set[str]  # identifier keys with blocked values seen in the batch
+    golden: dict[str, GoldenUpdate] = field(default_factory=dict)  # customer_id -> update

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
 
 from graph.cypher import q
-from graph.model import ExistingCustomer, Identifier, Observation, Plan, now_iso
-
-# Resolution is pure logic (matching.deterministic.resolve); the repository only feeds it:
-# the batch, the customers its identifiers lead to, and what each of them holds.
-Planner = Callable[
-    [Sequence[Observation], Mapping[str, list[ExistingCustomer]], Mapping[str, list[Identifier]]],
+from graph.model import (
+    ExistingCustomer,
+    GoldenUpdate,
+    Identifier,
+    Observation,
     Plan,
-]
+    now_iso,
+)
+
+
+class Planner(Protocol):
+    """Resolution is pure logic (matching.deterministic.resolve); the repository only feeds
+    it: the batch, the customers its identifiers lead to, what each of them holds, and the
+    identifier values an operator blocked."""
+
+    def __call__(
+        self,
+        batch: Sequence[Observation],
+        existing: Mapping[str, list[ExistingCustomer]],
+        holdings: Mapping[str, list[Identifier]],
+        *,
+        blocked_keys: frozenset[str] = ...,
+    ) -> Plan: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,9 @@ class IdentityRepository:
             if not fresh:
                 return WriteResult({}, {}, (), (), tuple(sorted(known)))
         keys = [i.key for i in idents]
-        existing, holdings = await _reach(tx, q("identity.customers_for_identifiers").text, keys)
+        existing, holdings, ops = await _reach(
+            tx, q("identity.customers_for_identifiers").text, keys
+        )
         # Lock the customers found, then read again under the locks, until no new customer
         # shows up: a merge or an attach by another worker has then fully happened or not at
         # all, so records never land on a customer that has just become a redirect.
@@ -100,10 +117,10 @@ class IdentityRepository:
         )
         while set(holdings) - held_locks:
             held_locks |= set(holdings)
-            existing, holdings = await _reach(
+            existing, holdings, ops = await _reach(
                 tx, relock, keys, customer_ids=sorted(held_locks), now=now
             )
-        resolution = planner(fresh, existing, holdings)
+        resolution = planner(fresh, existing, holdings, blocked_keys=ops)
         placed = resolution.assignments
         merges: list[dict[str, Any]] = [
             {"survivor": p.customer_id, "loser": loser, "cause": "rule", "actor": "resolver",
@@ -124,6 +141,10 @@ class IdentityRepository:
         if rows:
             cursor = await tx.run(q("identity.write_records").text, rows=rows, now=now)
             written = {row["record_id"]: row["customer_id"] async for row in cursor}
+        if resolution.golden:
+            await (
+                await tx.run(q("identity.write_golden").text, rows=golden_rows(resolution.golden))
+            ).consume()
         with_events = [o for o in ordered if o.event is not None]
         events: dict[str, str] = {}
         if with_events:
@@ -163,21 +184,36 @@ class IdentityRepository:
 
 async def _reach(
     tx: AsyncManagedTransaction, text: str, keys: list[str], **params: Any
-) -> tuple[dict[str, list[ExistingCustomer]], dict[str, list[Identifier]]]:
-    """The customers each key leads to, and what each of those customers holds."""
+) -> tuple[dict[str, list[ExistingCustomer]], dict[str, list[Identifier]], frozenset[str]]:
+    """The customers each key leads to, what each of them holds, and operator-blocked keys."""
     cursor = await tx.run(text, keys=keys, **params)
     existing: dict[str, list[ExistingCustomer]] = {}
     holdings: dict[str, list[Identifier]] = {}
+    blocked: set[str] = set()
     async for row in cursor:
+        if row["operator_blocked"]:
+            blocked.add(row["key"])
         existing[row["key"]] = [
             ExistingCustomer(
-                c["customer_id"], c["created_at"], frozenset(c["first_names"]), frozenset(c["dobs"])
+                c["customer_id"], c["created_at"], frozenset(c["first_names"]),
+                frozenset(c["dobs"]), c["golden_stats"], frozenset(c["kept_apart"]),
             )
             for c in row["customers"]
-        ]
+        ]  # fmt: skip
         for c in row["customers"]:
             holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
-    return existing, holdings
+    return existing, holdings, frozenset(blocked)
+
+
+def golden_rows(
+    updates: Mapping[str, GoldenUpdate], clear: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Parameters of ``identity.write_golden``; ``clear`` names attributes to drop if absent."""
+    return [
+        {"customer_id": customer_id, "values": dict(u.values), "provenance": u.provenance_json,
+         "stats": u.stats_json, "clear": {a: None for a in clear if a not in u.values}}
+        for customer_id, u in sorted(updates.items())
+    ]  # fmt: skip
 
 
 def _change_id(kind: str, *parts: str) -> str:
@@ -256,6 +292,7 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
     return {
         "first_names": sorted(names),
         "dobs": sorted(dobs),
+        "golden_json": dumps(obs.golden),
         "customer_id": customer_id,
         "record_id": obs.record_id,
         "source": obs.source,
@@ -263,7 +300,6 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
         "received_at": obs.received_at,
         "timestamp": obs.timestamp,
         "attributes": obs.attributes_json,
-        "golden": dict(obs.golden),
         "identifier_keys": [i.key for i in obs.identifiers],
         "devices": _devices(obs),
     }

@@ -9,6 +9,7 @@ says which customer each record joins, which customers are created, which merge 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
@@ -16,6 +17,7 @@ from graph.model import (
     Assignment,
     ConflictNote,
     ExistingCustomer,
+    GoldenUpdate,
     Identifier,
     Observation,
     Plan,
@@ -23,8 +25,17 @@ from graph.model import (
 )
 from matching.agreement import agree
 from matching.rules import DEFAULT_RULES, IdentityRules
+from matching.survivorship import (
+    StatedRecord,
+    SurvivorshipPolicy,
+    add_record,
+    combine,
+    dumps,
+    golden,
+    loads,
+)
 
-Reason = Literal["limit", "contradiction", "disagree"]
+Reason = Literal["limit", "contradiction", "disagree", "kept_apart"]
 
 
 def plan(
@@ -42,6 +53,8 @@ def resolve(
     existing: Mapping[str, Iterable[ExistingCustomer]],
     holdings: Mapping[str, Iterable[Identifier]],
     rules: IdentityRules = DEFAULT_RULES,
+    *,
+    blocked_keys: frozenset[str] = frozenset(),
 ) -> Plan:
     """Resolve each observation in batch order, refusing merges that break the rules.
 
@@ -51,6 +64,7 @@ def resolve(
         holdings: customer id -> the identifiers it holds today (for every customer in
             ``existing``), so limits are checked against the whole customer.
         rules: limits, priorities, degree caps and blocked values.
+        blocked_keys: identifier keys an operator blocked (they join nothing).
 
     An observation joins the customers its linking identifiers (identifying, not blocked,
     not over their degree cap) lead to, strongest priority first, as long as the merged
@@ -58,16 +72,21 @@ def resolve(
     apart and the refusal is returned as a conflict. No candidate: a new customer. The
     oldest customer of a merge survives, so ids stay stable.
     """
+    rules = rules.blocking(blocked_keys)
     created_at: dict[str, str] = {}
     owners: dict[str, list[str]] = {}
     names: dict[str, set[str]] = {}
     dobs: dict[str, set[str]] = {}
+    apart: dict[str, set[str]] = {}
+    stats_json: dict[str, str | None] = {}
     for key, customers in existing.items():
         for known in customers:
             created_at[known.customer_id] = known.created_at
             owners.setdefault(key, []).append(known.customer_id)
             names.setdefault(known.customer_id, set()).update(known.first_names)
             dobs.setdefault(known.customer_id, set()).update(known.dobs)
+            apart.setdefault(known.customer_id, set()).update(known.kept_apart)
+            stats_json[known.customer_id] = known.golden_stats
     held: dict[str, set[Identifier]] = {c: set(ids) for c, ids in holdings.items()}
     redirect: dict[str, str] = {}
     order: dict[str, None] = {}  # customers in the order the batch first touched them
@@ -132,7 +151,9 @@ def resolve(
             theirs = held.get(c, set())
             ways = reached[c]
             reason: Reason | None = None
-            if not rules.fits(pool | theirs):
+            if any(c in apart.get(k, ()) or k in apart.get(c, ()) for k in chosen):
+                reason = "kept_apart"
+            elif not rules.fits(pool | theirs):
                 reason = "limit"
             elif all(rules.is_weak(i) for i in ways) and _contradicts(pool, theirs, rules):
                 reason = "contradiction"
@@ -160,6 +181,7 @@ def resolve(
                     held[survivor] = held.get(survivor, set()) | held.pop(loser, set())
                     names[survivor] = names.get(survivor, set()) | names.pop(loser, set())
                     dobs[survivor] = dobs.get(survivor, set()) | dobs.pop(loser, set())
+                    apart[survivor] = apart.get(survivor, set()) | apart.pop(loser, set())
             teaches = (
                 bool(own - held.get(survivor, set()))
                 or len(chosen) > 1
@@ -203,12 +225,35 @@ def resolve(
                 merged_via={c: merged_via[c] for c in losers},
             )
         )
+    by_id = {obs.record_id: obs for obs in batch}
+    updates = {
+        a.customer_id: _golden(a, by_id, stats_json, rules.survivorship)
+        for a in assignments
+        if a.new_records or a.merged
+    }
     settled = [
         ConflictNote(n.record_id, n.identifier, tuple(dict.fromkeys(live(c) for c in n.customers)),
                      n.reason)
         for n in conflicts
     ]  # fmt: skip
-    return Plan(assignments, settled, flagged, blocked)
+    return Plan(assignments, settled, flagged, blocked, updates)
+
+
+def _golden(
+    placed: Assignment,
+    batch: Mapping[str, Observation],
+    stats_json: Mapping[str, str | None],
+    policy: SurvivorshipPolicy,
+) -> GoldenUpdate:
+    """The customer's survivorship statistics after the batch, and the winners they give."""
+    parts = [loads(stats_json.get(c)) for c in (placed.customer_id, *placed.merged)]
+    stats = combine(*parts)
+    for record_id in placed.new_records:
+        obs = batch[record_id]
+        add_record(stats, StatedRecord(record_id, obs.source, obs.timestamp, obs.golden), policy)
+    result = golden(stats, policy)
+    provenance = json.dumps(result.provenance, separators=(",", ":"), sort_keys=True)
+    return GoldenUpdate(result.values, provenance, dumps(stats))
 
 
 def _contradicts(ours: set[Identifier], theirs: set[Identifier], rules: IdentityRules) -> bool:

@@ -20,6 +20,12 @@ from pathlib import Path
 import yaml
 
 from graph.model import IDENTIFIER_TYPES, Identifier, IdentifierType
+from matching.survivorship import (
+    DEFAULT_POLICY,
+    SurvivorshipError,
+    SurvivorshipPolicy,
+    load_policy,
+)
 
 
 class RulesError(ValueError):
@@ -79,10 +85,16 @@ class IdentityRules:
     blocked: Mapping[IdentifierType, tuple[re.Pattern[str], ...]] = field(
         default_factory=lambda: _compile(DEFAULT_BLOCKED)
     )
-
     shared: Mapping[IdentifierType, tuple[re.Pattern[str], ...]] = field(
         default_factory=lambda: _compile(DEFAULT_SHARED)
     )
+    survivorship: SurvivorshipPolicy = DEFAULT_POLICY
+    blocked_keys: frozenset[str] = frozenset()  # values an operator blocked (in the graph)
+
+    def blocking(self, keys: Iterable[str]) -> IdentityRules:
+        """These rules with more blocked identifier keys (an operator's blocks)."""
+        extra = frozenset(keys) - self.blocked_keys
+        return replace(self, blocked_keys=self.blocked_keys | extra) if extra else self
 
     def is_shared(self, ident: Identifier) -> bool:
         """A value several people use by design (a family or role address)."""
@@ -98,7 +110,9 @@ class IdentityRules:
 
     def is_blocked(self, ident: Identifier) -> bool:
         """A value that must never join records (matched whole, case-insensitively)."""
-        return any(p.fullmatch(ident.value) for p in self.blocked.get(ident.type, ()))
+        return ident.key in self.blocked_keys or any(
+            p.fullmatch(ident.value) for p in self.blocked.get(ident.type, ())
+        )
 
     def links(self, ident: Identifier) -> bool:
         """Whether this identifier may join records at all (identifying and not blocked)."""
@@ -130,7 +144,7 @@ def load_rules(path: str | Path) -> IdentityRules:
         raise RulesError(f"{path}: {err}") from None
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a mapping at the top")
-    top = ("types", "blocked", "replace_blocked", "shared", "replace_shared")
+    top = ("types", "blocked", "replace_blocked", "shared", "replace_shared", "survivorship")
     unknown = set(data) - set(top)
     if unknown:
         raise RulesError(f"{sorted(unknown)[0]}: unknown key ({', '.join(top)})")
@@ -153,7 +167,11 @@ def load_rules(path: str | Path) -> IdentityRules:
         types[type_] = replace(types.get(type_, TypeRule()), **settings)
     blocked = _patterns(data, "blocked", DEFAULT_BLOCKED)
     shared = _patterns(data, "shared", DEFAULT_SHARED)
-    return IdentityRules(types=types, blocked=blocked, shared=shared)
+    try:
+        survivorship = load_policy(data.get("survivorship"))
+    except SurvivorshipError as err:
+        raise RulesError(str(err)) from None
+    return IdentityRules(types=types, blocked=blocked, shared=shared, survivorship=survivorship)
 
 
 def _patterns(

@@ -1,6 +1,7 @@
 // name: identity.write_records
-// returns: record_id, customer_id (one row per record written). Rows are ordered by the
-// caller by observation time, so the newest value of a golden attribute is the one kept.
+// returns: record_id, customer_id (one row per record written). Each record keeps what it
+// states about the person (golden: JSON of its golden attributes; first_names, dobs folded),
+// for survivorship, explanations and splits; identity.write_golden sets the winners.
 // The customer also keeps every folded first name and birth date its records state
 // (first_names, dobs) for the agreement check of later links.
 UNWIND $rows AS row
@@ -11,19 +12,10 @@ SET c.updated_at = $now,
                     + [n IN row.first_names WHERE NOT n IN coalesce(c.first_names, [])],
     c.dobs = coalesce(c.dobs, []) + [d IN row.dobs WHERE NOT d IN coalesce(c.dobs, [])]
 WITH c, row
-CALL (c, row) {
-  WITH c, row
-  WHERE coalesce(c.observed_at, '') <= row.timestamp
-  SET c += row.golden, c.observed_at = row.timestamp
-}
-SET c.display_name = coalesce(
-  c.name,
-  CASE WHEN c.first_name IS NOT NULL OR c.last_name IS NOT NULL
-       THEN trim(coalesce(c.first_name, '') + ' ' + coalesce(c.last_name, '')) END,
-  c.email)
 MERGE (r:Record {record_id: row.record_id})
   ON CREATE SET r.source = row.source, r.kind = row.kind, r.received_at = row.received_at,
-                r.timestamp = row.timestamp, r.attributes = row.attributes
+                r.timestamp = row.timestamp, r.attributes = row.attributes,
+                r.golden = row.golden_json, r.first_names = row.first_names, r.dobs = row.dobs
 MERGE (r)-[:BELONGS_TO]->(c)
 WITH c, r, row
 CALL (r, row) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 
 import strawberry
@@ -52,6 +53,18 @@ class Device:
     last_seen: str | None
 
 
+@strawberry.type(description="Where a golden attribute's value came from (survivorship).")
+class AttributeProvenance:
+    attribute: str
+    value: str | None
+    record_id: strawberry.ID
+    source: str
+    timestamp: str
+    policy: str = strawberry.field(
+        description="most_recent, source_priority, most_frequent or first_seen"
+    )
+
+
 @strawberry.type(description="A unified customer profile.")
 class Customer:
     id: strawberry.ID
@@ -68,6 +81,9 @@ class Customer:
     record_count: int
     identifiers: list[Identifier]
     devices: list[Device]
+    provenance: list[AttributeProvenance] = strawberry.field(
+        description="For each golden attribute, the record whose value won, and the policy."
+    )
 
     @strawberry.field(description="Merges and splits of this customer, newest first.")
     async def history(self, info: Info, first: int = 50) -> list[IdentityChange]:
@@ -138,6 +154,17 @@ class Customer:
             created_at=c.get("created_at"),
             updated_at=c.get("updated_at"),
             record_count=profile.record_count,
+            provenance=[
+                AttributeProvenance(
+                    attribute=attribute,
+                    value=_text(c.get(attribute)),
+                    record_id=strawberry.ID(p["record_id"]),
+                    source=p["source"],
+                    timestamp=p["timestamp"],
+                    policy=p["policy"],
+                )
+                for attribute, p in sorted(json.loads(c.get("golden_provenance") or "{}").items())
+            ],
             identifiers=[
                 Identifier(key=i["key"], type=IdentifierType(i["type"]), value=i["value"])
                 for i in profile.identifiers
@@ -154,3 +181,7 @@ class Customer:
                 for d in profile.devices
             ],
         )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

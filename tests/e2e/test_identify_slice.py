@@ -22,6 +22,7 @@ query ($type: IdentifierType!, $value: String!) {
     id requestedId displayName email recordCount
     identifiers { type value }
     devices { id kind os }
+    provenance { attribute value source policy }
   }
 }"""
 
@@ -80,6 +81,11 @@ def test_two_identify_calls_sharing_an_email_land_in_one_customer(
     customer = _wait_for(service, "EMAIL", email, records=2)
     assert customer["email"] == email.lower()
     assert customer["displayName"] == "Ada Lovelace"
+    assert {p["attribute"]: (p["value"], p["policy"]) for p in customer["provenance"]} == {
+        "email": (email.lower(), "most_recent"),
+        "first_name": ("Ada", "source_priority"),
+        "last_name": ("Lovelace", "source_priority"),
+    }
     assert {(i["type"], i["value"]) for i in customer["identifiers"]} == {
         ("ANONYMOUS_ID", f"anon-{tag}"),
         ("USER_ID", f"user-{tag}"),

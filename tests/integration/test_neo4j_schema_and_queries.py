@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -55,7 +56,9 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "received_at": now,
         "timestamp": now,
         "attributes": "{}",
-        "golden": {"email": f"{tag}@example.com"},
+        "golden_json": json.dumps({"email": f"{tag}@example.com"}),
+        "first_names": ["ada"],
+        "dobs": [],
         "identifier_keys": [f"email:{tag}@example.com"],
         "devices": [
             {
@@ -77,6 +80,17 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         },
         "identity.write_records": {"rows": [row], "now": now},
         "identity.find_seen": {"ids": [f"rec_{tag}", f"evt_{tag}"]},
+        "identity.write_golden": {
+            "rows": [
+                {
+                    "customer_id": f"cus_{tag}",
+                    "values": {"email": f"{tag}@example.com"},
+                    "clear": {"phone": None},
+                    "provenance": "{}",
+                    "stats": "{}",
+                }
+            ]
+        },
         "event.write_events": {
             "devices": [
                 {
@@ -163,7 +177,7 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     params = _sample_params(tag)
     ran = set()
     # Writes first, in dependency order, then everything else.
-    order = ["identity.lock_identifiers", "identity.write_records"]
+    order = ["identity.lock_identifiers", "identity.write_records", "identity.write_golden"]
     names = order + sorted(n for n in queries() if n not in order)
     for name in names:
         query = queries()[name]
@@ -284,3 +298,47 @@ async def test_a_refused_merge_is_a_conflict_in_the_graph(driver: AsyncDriver) -
     assert [(r["identifier"], sorted(r["customers"])) for r in rows] == [
         (family.key, sorted([mum_id, dad_id]))
     ]
+
+
+async def test_golden_attributes_follow_the_policy_across_batches_and_merges(
+    driver: AsyncDriver,
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    repo = IdentityRepository(driver, "neo4j")
+    reads = ProfileRepository(driver, "neo4j")
+    email = Identifier.of("email", f"sv-{tag}@example.com")
+    user = Identifier.of("user_id", f"sv-{tag}")
+
+    def stated(
+        record_id: str, source: str, day: int, *idents: Identifier, **golden: str
+    ) -> Observation:
+        ts = f"2026-01-{day:02d}T00:00:00.000Z"
+        return Observation(record_id, source, ts, ts, idents, golden=golden)
+
+    # Batch 1: the CRM says Robert; batch 2, newer: the web says Bob and a new city. Apart
+    # until batch 3 joins them, where the app says Rob in an even newer record.
+    await repo.apply([stated(f"{tag}-1", "crm", 1, email, first_name="Robert", city="Leeds")],
+                     resolve)  # fmt: skip
+    await repo.apply([stated(f"{tag}-2", "web", 5, user, first_name="Bob", city="York")], resolve)
+    third = await repo.apply(
+        [stated(f"{tag}-3", "mobile", 9, email, user, first_name="Rob")], resolve
+    )
+    customer = third.written[f"{tag}-3"]
+    profile = await reads.profile(customer)
+    assert profile is not None
+    assert profile.customer["first_name"] == "Robert"  # source_priority: crm first
+    assert profile.customer["city"] == "York"  # most_recent
+    assert profile.customer["display_name"] == "Robert"
+    provenance = json.loads(profile.customer["golden_provenance"])
+    assert provenance["first_name"] == {
+        "record_id": f"{tag}-1", "source": "crm", "timestamp": "2026-01-01T00:00:00.000Z",
+        "policy": "source_priority",
+    }  # fmt: skip
+    assert provenance["city"]["record_id"] == f"{tag}-2"
+    # Losing values stay on their records.
+    records, _, _ = await driver.execute_query(
+        "MATCH (r:Record) WHERE r.record_id STARTS WITH $tag RETURN r.record_id AS id, "
+        "r.golden AS golden ORDER BY id",
+        tag=tag,
+    )
+    assert [json.loads(r["golden"]).get("first_name") for r in records] == ["Robert", "Bob", "Rob"]
