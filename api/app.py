@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from graph.driver import open_driver
-from graph.repository import ProfileRepository
+from graph.repository import ProfileRepository, SplitRepository
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
@@ -29,7 +29,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         state = request.app.state
-        return Context(profiles=state.profiles, normalise=state.normalise, rules=state.rules)
+        return Context(
+            profiles=state.profiles, normalise=state.normalise, rules=state.rules,
+            splits=state.splits, changes=state.producer,
+        )  # fmt: skip
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -41,6 +44,7 @@ def create_app(settings: Settings) -> Starlette:
         producer = EventProducer(settings)
         await producer.start()
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
+        app.state.splits = SplitRepository(driver, settings.neo4j_database)
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
         app.state.rules = settings.rules()

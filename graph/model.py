@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -223,3 +224,54 @@ class Plan:
     flagged: set[str]  # identifier keys over their degree cap (they no longer join anyone)
     blocked: set[str]  # identifier keys with blocked values seen in the batch
     golden: dict[str, GoldenUpdate] = field(default_factory=dict)  # customer_id -> update
+
+
+SplitKind = Literal["link", "identifier", "record", "block"]
+# Golden attributes a record may state (record columns and identify traits).
+GOLDEN = ("first_name", "last_name", "name", "email", "phone", "dob", "address_line", "city",
+          "postcode", "country")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Correction:
+    kind: SplitKind
+    record_id: str | None = None  # link, record
+    identifier: str | None = None  # link, identifier, block (an identifier key)
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    """A record of the customer, as the graph holds it."""
+
+    record_id: str
+    source: str
+    timestamp: str
+    identifiers: tuple[Identifier, ...]  # active links only
+    golden: Mapping[str, str | int | float | bool]
+    detached: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    customer_id: str
+    new: bool
+    record_ids: tuple[str, ...]
+    identifiers: tuple[str, ...]  # keys the part's records hold
+    first_names: tuple[str, ...]
+    dobs: tuple[str, ...]
+    golden: GoldenUpdate
+    events: int  # events that follow this part
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    customer_id: str
+    parts: list[Part]
+    removed_links: list[tuple[str, str]]  # (record_id, identifier key)
+    detached: list[str]
+    blocked: list[str]
+    event_moves: dict[str, str]  # via identifier key -> customer id (parts other than the old)
+
+    @property
+    def split(self) -> bool:
+        return len(self.parts) > 1

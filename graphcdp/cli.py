@@ -172,6 +172,68 @@ def _resolve(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _identity(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+    import json
+
+    from graph.driver import open_driver
+    from graph.model import Correction, InvalidIdentifier, SplitKind
+    from graph.repository import SplitRepository
+    from ingest.producer import EventProducer
+    from matching.normalise import identifier_key
+    from matching.split import SplitError
+    from resolvers.identity.operations import split_customer
+
+    kind: SplitKind
+    record_id = identifier = None
+    try:
+        if args.link:
+            kind, record_id, identifier = "link", args.link[0], args.link[1]
+        elif args.record:
+            kind, record_id = "record", args.record
+        elif args.identifier:
+            kind, identifier = "identifier", args.identifier
+        else:
+            kind, identifier = "block", args.block
+        if identifier is not None:
+            identifier = identifier_key(identifier, settings.normalise_options())
+    except InvalidIdentifier as err:
+        print(f"graphcdp identity: {err}", file=sys.stderr)
+        return 2
+    correction = Correction(kind, record_id, identifier)
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        producer = EventProducer(settings)
+        await producer.start()
+        try:
+            plan = await split_customer(
+                SplitRepository(driver, settings.neo4j_database), producer, args.customer,
+                correction, settings.rules(), args.actor or f"cli:{getpass.getuser()}",
+                args.reason,
+            )  # fmt: skip
+        except SplitError as err:
+            print(f"graphcdp identity: {err}", file=sys.stderr)
+            return 2
+        finally:
+            await producer.stop()
+            await driver.close()
+        if plan is None:
+            print(f"graphcdp identity: no live customer {args.customer}", file=sys.stderr)
+            return 2
+        print(json.dumps({
+            "customer_id": plan.customer_id,
+            "parts": [{"customer_id": p.customer_id, "new": p.new, "records": list(p.record_ids),
+                       "events": p.events} for p in plan.parts],
+            "removed_links": [list(x) for x in plan.removed_links],
+            "detached": plan.detached, "blocked": plan.blocked,
+        }, indent=2))  # fmt: skip
+        return 0
+
+    return asyncio.run(run())
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.what == "resolve":
         from bench.resolve import main as bench_resolve
@@ -226,6 +288,21 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--batch", type=int, default=10_000, help="events per transaction")
     events.set_defaults(handler=_events)
 
+    ident = sub.add_parser("identity", help="operator corrections of the identity graph")
+    ident_sub = ident.add_subparsers(dest="action", required=True)
+    split = ident_sub.add_parser(
+        "split", help="correct one customer and re-resolve its records (unmerge)"
+    )
+    split.add_argument("--customer", required=True, help="the live customer id")
+    what = split.add_mutually_exclusive_group(required=True)
+    what.add_argument("--link", nargs=2, metavar=("RECORD", "IDENTIFIER"),
+                      help="remove one record's link to an identifier (type:value)")  # fmt: skip
+    what.add_argument("--identifier", help="detach an identifier (type:value) from the customer")
+    what.add_argument("--record", help="detach a record into a customer of its own")
+    what.add_argument("--block", help="block an identifier value (type:value) everywhere")
+    split.add_argument("--actor", help="who decides (default cli:<user>)")
+    split.add_argument("--reason", help="why, kept in the history")
+    split.set_defaults(handler=_identity)
     res = sub.add_parser(
         "resolve", help="resolve a record file into the graph; write record_id,customer_id"
     )

@@ -43,6 +43,19 @@ class EventProducer:
         for future in futures:
             await future
 
+    async def publish_changes(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Publish change messages to ``cdp.changes``, keyed by customer id."""
+        futures = [
+            await self._producer.send(
+                self._topics.changes,
+                json.dumps(change, separators=(",", ":")).encode(),
+                key=key.encode(),
+            )
+            for key, change in changes
+        ]
+        for future in futures:
+            await future
+
     async def dead_letter(self, records: Sequence[dict[str, Any]]) -> None:
         """Keep calls that could not be accepted on ``cdp.dlq``, each with its cause."""
         futures = [

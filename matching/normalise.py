@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from graph.model import FieldError, Identifier, IdentifierType, InvalidIdentifier
+from graph.model import (
+    IDENTIFIER_TYPES,
+    FieldError,
+    Identifier,
+    IdentifierType,
+    InvalidIdentifier,
+)
 
 MAX_EMAIL_LENGTH = 254
 MAX_EMAIL_LOCAL_LENGTH = 64
@@ -50,6 +56,21 @@ def identifier(
     elif type_ == "phone":
         raw = to_e164(raw, options.default_region)
     return Identifier.of(type_, raw)
+
+
+def identifier_key(text: str, options: NormaliseOptions = DEFAULT_OPTIONS) -> str:
+    """The graph key of ``type:value`` as an operator types it (normalised like ingest).
+
+    Raises:
+        InvalidIdentifier: no known type before the colon, or the value does not normalise.
+    """
+    type_, sep, raw = text.partition(":")
+    for known in IDENTIFIER_TYPES:
+        if sep and type_.strip() == known:
+            return identifier(known, raw, options).key
+    raise InvalidIdentifier(
+        f"expected type:value with a type among {', '.join(IDENTIFIER_TYPES)}: {text!r}"
+    )
 
 
 # --- email -----------------------------------------------------------------------------------

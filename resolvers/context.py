@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graph.repository import ProfileRepository
+from graph.repository import ProfileRepository, SplitRepository
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
+from resolvers.identity.operations import ChangePublisher
 
 
 @dataclass
@@ -16,6 +17,9 @@ class Context:
     profiles: ProfileRepository
     normalise: NormaliseOptions
     rules: IdentityRules
+    splits: SplitRepository
+    changes: ChangePublisher | None
+    actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 
 Info = strawberry.Info[Context, None]

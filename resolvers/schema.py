@@ -9,12 +9,15 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 
 from resolvers.customer.queries import CustomerQueries
+from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 
 Query = merge_types("Query", (CustomerQueries, IdentityQueries))
+Mutation = merge_types("Mutation", (IdentityMutations,))
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         partial(QueryDepthLimiter, max_depth=10),
         partial(MaxTokensLimiter, max_token_count=2000),

@@ -231,3 +231,48 @@ def test_a_merge_is_in_the_history_and_every_link_is_explained(
     assert shared["joins"]
     assert shared["why"].startswith(f"shares email:{email} with record(s) ")
     assert {i["key"]: i["blocked"] for i in graph["identifiers"]}["email:test@test.com"]
+
+
+SPLIT = """
+mutation ($id: ID!, $kind: CorrectionKind!, $record: String, $identifier: String) {
+  splitCustomer(customerId: $id, reason: "e2e",
+                correction: {kind: $kind, recordId: $record, identifier: $identifier}) {
+    __typename
+    ... on SplitDone { customerId split parts { customerId new recordIds } }
+    ... on SplitRefused { reason }
+    ... on CustomerNotFound { customerId }
+  }
+}"""
+
+
+def test_split_customer_unmerges_through_graphql(service: str, settings: Settings) -> None:
+    tag = uuid.uuid4().hex[:10]
+    shared = f"desk-{tag}@example.org"
+    auth = (_key(settings), "")
+    for user in ("kim", "lee"):
+        call = {
+            "userId": f"{user}-{tag}",
+            "traits": {"email": shared},
+            "messageId": f"{user}-{tag}",
+        }
+        assert httpx.post(f"{service}/v1/identify", auth=auth, json=call).status_code == 200
+        _wait_for(service, "USER_ID", f"{user}-{tag}", records=1)
+    kim = _wait_for(service, "USER_ID", f"kim-{tag}", records=1)
+    # Two user ids never fuse; detach the desk address from Kim's customer and split nothing.
+    done = _graphql(service, SPLIT, id=kim["id"], kind="IDENTIFIER",
+                    identifier=f"email:{shared.upper()}")["data"]["splitCustomer"]  # fmt: skip
+    assert done == {"__typename": "SplitDone", "customerId": kim["id"], "split": False,
+                    "parts": [{"customerId": kim["id"], "new": False,
+                               "recordIds": [f"kim-{tag}"]}]}  # fmt: skip
+    refused = _graphql(service, SPLIT, id=kim["id"], kind="RECORD", record="nope")
+    assert refused["data"]["splitCustomer"] == {
+        "__typename": "SplitRefused", "reason": f"record nope does not belong to {kim['id']}"
+    }  # fmt: skip
+    missing = _graphql(service, SPLIT, id="cus_none", kind="RECORD", record="x")
+    assert missing["data"]["splitCustomer"]["__typename"] == "CustomerNotFound"
+    wrong = _graphql(service, SPLIT, id=kim["id"], kind="LINK", record=f"kim-{tag}")
+    assert wrong["data"]["splitCustomer"]["reason"] == "link needs identifier"
+    query = "query ($id: ID!) { customer(id: $id) { history { kind actor detail identifier } } }"
+    history = _graphql(service, query, id=kim["id"])["data"]["customer"]["history"]
+    assert history == [{"kind": "split", "actor": "graphql", "detail": "e2e",
+                        "identifier": f"email:{shared}"}]  # fmt: skip
