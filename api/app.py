@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from graph.driver import open_driver
-from graph.repository import ProfileRepository, SplitRepository
+from graph.repository import ProfileRepository, SplitRepository, TraitRepository
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
@@ -31,7 +31,8 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.app.state
         return Context(
             profiles=state.profiles, normalise=state.normalise, rules=state.rules,
-            splits=state.splits, changes=state.producer,
+            splits=state.splits, changes=state.producer, trait_store=state.trait_store,
+            traits=state.traits,
         )  # fmt: skip
 
 
@@ -45,6 +46,8 @@ def create_app(settings: Settings) -> Starlette:
         await producer.start()
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
         app.state.splits = SplitRepository(driver, settings.neo4j_database)
+        app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
+        app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
         app.state.rules = settings.rules()

@@ -16,6 +16,7 @@ On the running local stack it starts its own API and worker processes, then meas
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import random
@@ -36,8 +37,8 @@ from graph.driver import open_driver
 from graph.model import now_iso
 from graph.repository import IdentityRepository
 from graphcdp.settings import Settings
+from ingest.planning import plan_batch
 from ingest.spec import observation, validate
-from matching.deterministic import resolve
 
 UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -232,9 +233,12 @@ async def ceiling(settings: Settings, driver: AsyncDriver, events: int) -> dict[
     repo = IdentityRepository(driver, settings.neo4j_database)
     observations = list(_observations(events, "bench"))
     batch = settings.worker_batch
+    planner = functools.partial(
+        plan_batch, rules=settings.rules(), traits=settings.trait_definitions()
+    )  # the worker's own planner: identity rules and computed traits
     start = time.monotonic()
     for i in range(0, len(observations), batch):
-        await repo.apply(observations[i : i + batch], resolve)
+        await repo.apply(observations[i : i + batch], planner)
     return {"ceiling_events_per_s": events / (time.monotonic() - start)}
 
 

@@ -180,6 +180,7 @@ class ExistingCustomer:
     first_names: frozenset[str] = frozenset()  # folded (matching.agreement.name_key)
     dobs: frozenset[str] = frozenset()
     golden_stats: str | None = None  # survivorship statistics, JSON (matching.survivorship)
+    trait_state: str | None = None  # computed-trait state, JSON (traits.computed)
     kept_apart: frozenset[str] = frozenset()  # customers an operator split from this one
 
 
@@ -217,6 +218,15 @@ class GoldenUpdate:
     stats_json: str
 
 
+@dataclass(frozen=True)
+class TraitUpdate:
+    """A customer's computed traits after a batch, and the state they continue from."""
+
+    values: dict[str, str | int | float | bool | None]
+    state_json: str
+    expires: str | None  # ISO date when a windowed trait next changes
+
+
 @dataclass
 class Plan:
     assignments: list[Assignment]
@@ -224,6 +234,7 @@ class Plan:
     flagged: set[str]  # identifier keys over their degree cap (they no longer join anyone)
     blocked: set[str]  # identifier keys with blocked values seen in the batch
     golden: dict[str, GoldenUpdate] = field(default_factory=dict)  # customer_id -> update
+    traits: dict[str, TraitUpdate] = field(default_factory=dict)  # customer_id -> update
 
 
 SplitKind = Literal["link", "identifier", "record", "block"]

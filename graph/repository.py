@@ -21,6 +21,7 @@ from graph.model import (
     Observation,
     Plan,
     SplitPlan,
+    TraitUpdate,
     now_iso,
 )
 
@@ -159,6 +160,12 @@ class IdentityRepository:
                     await tx.run(q("event.write_groups").text, groups=params["groups"], now=now)
                 ).consume()
             events = {o.record_id: owner[o.record_id] for o in with_events}
+        if resolution.traits:
+            await (
+                await tx.run(
+                    q("identity.write_traits").text, rows=trait_rows(resolution.traits), now=now
+                )
+            ).consume()
         flags = [
             {"key": k, "blocked": k in resolution.blocked, "over_degree": k in resolution.flagged}
             for k in sorted(resolution.blocked | resolution.flagged)
@@ -184,6 +191,40 @@ class IdentityRepository:
             conflicts=len(resolution.conflicts),
             blocked=tuple(sorted(resolution.blocked)),
         )
+
+
+class TraitRepository:
+    """Computed-trait housekeeping (traits.jobs.TraitStore over Neo4j)."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def due(self, day: str, limit: int) -> list[tuple[str, str | None]]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.due_traits").query(), day=day, limit=limit, database_=self._database
+        )
+        return [(r["customer_id"], r["trait_state"]) for r in records]
+
+    async def events_of(self, customer_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.events_for_traits").query(), ids=list(customer_ids),
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return {r["customer_id"]: list(r["events"]) for r in records}
+
+    async def write(self, updates: Mapping[str, TraitUpdate]) -> None:
+        await self._driver.execute_query(
+            q("identity.write_traits").query(), rows=trait_rows(updates), now=now_iso(),
+            database_=self._database,
+        )  # fmt: skip
+
+    async def customer_ids(self, after: str, limit: int) -> list[str]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.list_customer_ids").query(), after=after, limit=limit,
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [r["customer_id"] for r in records]
 
 
 Splitter = Callable[[str, Sequence[ClusterRecord], Mapping[str, int]], SplitPlan]
@@ -271,13 +312,23 @@ async def _reach(
         existing[row["key"]] = [
             ExistingCustomer(
                 c["customer_id"], c["created_at"], frozenset(c["first_names"]),
-                frozenset(c["dobs"]), c["golden_stats"], frozenset(c["kept_apart"]),
+                frozenset(c["dobs"]), c["golden_stats"], c["trait_state"],
+                frozenset(c["kept_apart"]),
             )
             for c in row["customers"]
         ]  # fmt: skip
         for c in row["customers"]:
             holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
     return existing, holdings, frozenset(blocked)
+
+
+def trait_rows(updates: Mapping[str, TraitUpdate]) -> list[dict[str, Any]]:
+    """Parameters of ``identity.write_traits``."""
+    return [
+        {"customer_id": customer_id, "values": dict(u.values), "state": u.state_json,
+         "expires": u.expires}
+        for customer_id, u in sorted(updates.items())
+    ]  # fmt: skip
 
 
 def golden_rows(

@@ -179,7 +179,7 @@ def _identity(settings: Settings, args: argparse.Namespace) -> int:
 
     from graph.driver import open_driver
     from graph.model import Correction, InvalidIdentifier, SplitKind
-    from graph.repository import SplitRepository
+    from graph.repository import SplitRepository, TraitRepository
     from ingest.producer import EventProducer
     from matching.normalise import identifier_key
     from matching.split import SplitError
@@ -212,6 +212,8 @@ def _identity(settings: Settings, args: argparse.Namespace) -> int:
                 SplitRepository(driver, settings.neo4j_database), producer, args.customer,
                 correction, settings.rules(), args.actor or f"cli:{getpass.getuser()}",
                 args.reason,
+                traits=(TraitRepository(driver, settings.neo4j_database),
+                        settings.trait_definitions()),
             )  # fmt: skip
         except SplitError as err:
             print(f"graphcdp identity: {err}", file=sys.stderr)
@@ -229,6 +231,36 @@ def _identity(settings: Settings, args: argparse.Namespace) -> int:
             "removed_links": [list(x) for x in plan.removed_links],
             "detached": plan.detached, "blocked": plan.blocked,
         }, indent=2))  # fmt: skip
+        return 0
+
+    return asyncio.run(run())
+
+
+def _traits(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.driver import open_driver
+    from graph.repository import TraitRepository
+    from traits.jobs import recompute, refresh_due
+
+    traits = settings.trait_definitions()
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        store = TraitRepository(driver, settings.neo4j_database)
+        try:
+            if args.action == "refresh":
+                done = await refresh_due(store, traits)
+            elif args.customer:
+                done = await recompute(store, traits, args.customer)
+            else:
+                done, after = 0, ""
+                while ids := await store.customer_ids(after, 500):
+                    done += await recompute(store, traits, ids)
+                    after = ids[-1]
+        finally:
+            await driver.close()
+        print(f"graphcdp traits: {args.action}: {done} customers ({len(traits)} traits)")
         return 0
 
     return asyncio.run(run())
@@ -303,6 +335,16 @@ def _parser() -> argparse.ArgumentParser:
     split.add_argument("--actor", help="who decides (default cli:<user>)")
     split.add_argument("--reason", help="why, kept in the history")
     split.set_defaults(handler=_identity)
+    traits = sub.add_parser("traits", help="computed traits housekeeping")
+    traits_sub = traits.add_subparsers(dest="action", required=True)
+    traits_sub.add_parser("refresh", help="re-evaluate windowed traits that changed with time")
+    again = traits_sub.add_parser(
+        "recompute", help="rebuild traits from events (after changing their definitions)"
+    )
+    chosen = again.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--customer", action="append", help="a customer id (repeatable)")
+    chosen.add_argument("--all", action="store_true", help="every live customer, in pages")
+    traits.set_defaults(handler=_traits)
     res = sub.add_parser(
         "resolve", help="resolve a record file into the graph; write record_id,customer_id"
     )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES, IdentityRules, load_rules
+from traits.computed import Trait, load_traits
 
 PREFIX = "GRAPHCDP_"
 _SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
@@ -75,6 +76,11 @@ class Settings:
     # Identity rules (YAML: limits, priorities, degree caps, blocked values per identifier
     # type); the defaults in matching/rules.py apply when unset.
     identity_rules: Path | None = None
+    # Computed traits (YAML: traits: {name: {function, event, property, where, window_days}});
+    # the defaults in traits/computed.py apply when unset.
+    traits: Path | None = None
+    # How often the worker refreshes windowed traits whose value changed with time (seconds).
+    trait_refresh_seconds: int = 3600
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -129,6 +135,10 @@ class Settings:
     def normalise_options(self) -> NormaliseOptions:
         """How identifiers are normalised in this deployment (ingest and lookups alike)."""
         return NormaliseOptions(self.phone_region, self.email_provider_rules)
+
+    def trait_definitions(self) -> tuple[Trait, ...]:
+        """The computed traits: the defaults, or the file of ``traits``."""
+        return load_traits(self.traits)
 
     def rules(self) -> IdentityRules:
         """The identity rules: the defaults, overridden by the file of identity_rules."""
@@ -238,6 +248,8 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "event_retention_days": _int_between(1, 36_500),
     "tracking_plan": _path,
     "identity_rules": _path,
+    "traits": _path,
+    "trait_refresh_seconds": _int_between(10, 86_400),
     "state_dir": _path,
     "neo4j_heap": _size,
     "neo4j_pagecache": _size,

@@ -28,9 +28,9 @@ from graph.model import Observation, now_iso
 from graph.repository import IdentityRepository, Planner
 from graphcdp.settings import Settings
 from ingest.importer import Reject, load_mapping, read_records, write_rejects
+from ingest.planning import plan_batch
 from ingest.records import record_observation
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
-from matching.deterministic import resolve
 
 BATCH = 500
 
@@ -102,7 +102,9 @@ async def resolve_file(
         raise NotEmpty("the graph is not empty: pass --fresh to clear it first")
     started = time.monotonic()
     mapping = load_mapping(mapping_path, "records") if mapping_path else None
-    planner: Planner = functools.partial(resolve, rules=settings.rules())
+    planner: Planner = functools.partial(
+        plan_batch, rules=settings.rules(), traits=settings.trait_definitions()
+    )
     repo = IdentityRepository(driver, database)
     options = settings.normalise_options()
     report = ResolveReport()

@@ -39,12 +39,13 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
 from graph.model import Observation, days_ago_iso, now_iso
-from graph.repository import IdentityRepository, Planner, WriteResult
+from graph.repository import IdentityRepository, Planner, TraitRepository, WriteResult
 from graphcdp.settings import Settings
+from ingest.planning import plan_batch
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
-from matching.deterministic import resolve
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
+from traits.jobs import refresh_due
 
 log = logging.getLogger(__name__)
 Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -183,8 +184,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
-    rules = settings.rules()
-    resolver: Planner = functools.partial(resolve, rules=rules)
+    resolver: Planner = functools.partial(
+        plan_batch, rules=settings.rules(), traits=settings.trait_definitions()
+    )
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
@@ -209,6 +211,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     # One batch in flight: while Neo4j writes batch N, this loop fetches and parses batch N+1
     # (the two use different cores); N+1 is applied only after N has committed its offsets.
     in_flight: asyncio.Task[None] | None = None
+    trait_store = TraitRepository(driver, settings.neo4j_database)
+    traits = settings.trait_definitions()
+    refresh_at = 0.0
     try:
         while not stop.is_set():
             wait_ms = 0 if in_flight else 200
@@ -218,6 +223,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 await in_flight
                 in_flight = None
             idle.set()
+            if not batches and time.monotonic() >= refresh_at:
+                # Idle: windowed traits whose value changed with time (no events needed).
+                refreshed = await refresh_due(trait_store, traits)
+                refresh_at = time.monotonic() + settings.trait_refresh_seconds
+                if refreshed:
+                    log.info("refreshed the windowed traits of %d customers", refreshed)
             if batches and parsed is not None and not listener.revoking:
                 # (While partitions are being revoked, fetched messages are left uncommitted:
                 # their next owner, maybe this worker again, reads them from the commit.)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graph.repository import ProfileRepository, SplitRepository
+from graph.repository import ProfileRepository, SplitRepository, TraitRepository
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.identity.operations import ChangePublisher
+from traits.computed import Trait
 
 
 @dataclass
@@ -19,6 +20,8 @@ class Context:
     rules: IdentityRules
     splits: SplitRepository
     changes: ChangePublisher | None
+    trait_store: TraitRepository
+    traits: tuple[Trait, ...]
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 

@@ -8,3 +8,4 @@ CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
 CREATE INDEX conflict_at IF NOT EXISTS FOR (n:Conflict) ON (n.at);
 CREATE INDEX identity_change_at IF NOT EXISTS FOR (n:IdentityChange) ON (n.at);
 CREATE FULLTEXT INDEX customer_text IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.email, n.phone];
+CREATE INDEX customer_traits_expire_at IF NOT EXISTS FOR (n:Customer) ON (n.traits_expire_at);

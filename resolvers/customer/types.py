@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.scalars import JSON
 
 from graph.repository import Profile
 from matching.explain import HeldIdentifier as HeldId
@@ -65,6 +67,12 @@ class AttributeProvenance:
     )
 
 
+@strawberry.type(description="A computed trait's current value (see the traits settings).")
+class TraitValue:
+    name: str
+    value: JSON | None
+
+
 @strawberry.type(description="A unified customer profile.")
 class Customer:
     id: strawberry.ID
@@ -84,6 +92,13 @@ class Customer:
     provenance: list[AttributeProvenance] = strawberry.field(
         description="For each golden attribute, the record whose value won, and the policy."
     )
+
+    properties: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Computed traits (declared in configuration), by name.")
+    def traits(self, info: Info) -> list[TraitValue]:
+        return [TraitValue(name=t.name, value=self.properties.get(t.name))
+                for t in info.context.traits]  # fmt: skip
 
     @strawberry.field(description="Merges and splits of this customer, newest first.")
     async def history(self, info: Info, first: int = 50) -> list[IdentityChange]:
@@ -154,6 +169,7 @@ class Customer:
             created_at=c.get("created_at"),
             updated_at=c.get("updated_at"),
             record_count=profile.record_count,
+            properties=dict(c),
             provenance=[
                 AttributeProvenance(
                     attribute=attribute,

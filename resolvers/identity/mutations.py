@@ -93,6 +93,7 @@ class IdentityMutations:
             plan = await split_customer(
                 ctx.splits, ctx.changes, str(customer_id),
                 Correction(kind, correction.record_id, key), ctx.rules, ctx.actor, reason,
+                traits=(ctx.trait_store, ctx.traits),
             )  # fmt: skip
         except SplitError as err:
             return SplitRefused(reason=str(err))

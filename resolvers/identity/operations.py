@@ -10,6 +10,8 @@ from graph.model import Correction, SplitPlan, now_iso
 from graph.repository import SplitRepository
 from matching.rules import IdentityRules
 from matching.split import plan_split
+from traits.computed import Trait
+from traits.jobs import TraitStore, recompute
 
 
 class ChangePublisher(Protocol):
@@ -26,8 +28,12 @@ async def split_customer(
     rules: IdentityRules,
     actor: str,
     reason: str | None = None,
+    *,
+    traits: tuple[TraitStore, Sequence[Trait]] | None = None,
 ) -> SplitPlan | None:
-    """Apply an operator's correction and publish ``customer.split`` to ``cdp.changes``.
+    """Apply an operator's correction, rebuild the parts' computed traits from their events
+    (with ``traits``: the store and the definitions), and publish ``customer.split`` to
+    ``cdp.changes``.
 
     Returns None when there is no live customer of that id.
 
@@ -36,6 +42,9 @@ async def split_customer(
     """
     splitter = functools.partial(plan_split, correction=correction, rules=rules)
     plan = await repo.split(customer_id, correction, splitter, actor, reason)
+    if plan is not None and plan.split and traits is not None:
+        store, definitions = traits
+        await recompute(store, definitions, [p.customer_id for p in plan.parts])
     if plan is not None and producer is not None:
         await producer.publish_changes(split_changes(plan, now_iso()))
     return plan

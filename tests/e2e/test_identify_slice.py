@@ -276,3 +276,33 @@ def test_split_customer_unmerges_through_graphql(service: str, settings: Setting
     history = _graphql(service, query, id=kim["id"])["data"]["customer"]["history"]
     assert history == [{"kind": "split", "actor": "graphql", "detail": "e2e",
                         "identifier": f"email:{shared}"}]  # fmt: skip
+
+
+def test_computed_traits_follow_track_calls(service: str, settings: Settings) -> None:
+    tag = uuid.uuid4().hex[:10]
+    auth = (_key(settings), "")
+    calls = [
+        {"type": "identify", "userId": f"buyer-{tag}", "traits": {"email": f"b-{tag}@x.org"}},
+        {"type": "track", "userId": f"buyer-{tag}", "event": "Order Completed",
+         "properties": {"revenue": 30, "category": "games"}},
+        {"type": "track", "userId": f"buyer-{tag}", "event": "Order Completed",
+         "properties": {"revenue": 12.5}},
+        {"type": "track", "userId": f"buyer-{tag}", "event": "Product Viewed",
+         "properties": {"category": "games"}},
+    ]  # fmt: skip
+    reply = httpx.post(f"{service}/v1/batch", auth=auth, json={"batch": calls})
+    assert reply.status_code == 200, reply.text
+    query = (
+        "query ($v: String!) { customer(identifier: {type: USER_ID, value: $v}) "
+        "{ traits { name value } } }"
+    )
+    deadline = time.monotonic() + 30
+    traits: dict[str, Any] = {}
+    while time.monotonic() < deadline and traits.get("event_count") != 4:
+        customer = _graphql(service, query, v=f"buyer-{tag}")["data"]["customer"]
+        traits = {t["name"]: t["value"] for t in (customer or {}).get("traits", [])}
+        time.sleep(0.2)
+    last_order = traits.pop("last_order_at")
+    assert traits == {"event_count": 4, "orders_30d": 2, "revenue_total": 42.5,
+                      "favourite_category": "games"}  # fmt: skip
+    assert str(last_order).startswith("20")

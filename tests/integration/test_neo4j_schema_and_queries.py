@@ -167,6 +167,20 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
         "record.customers_of_records": {"ids": [f"rec_{tag}"]},
         "identity.get_cluster": {"customer_id": f"cus_{tag}", "now": now},
+        "identity.write_traits": {
+            "rows": [
+                {
+                    "customer_id": f"cus_{tag}",
+                    "values": {"event_count": 1},
+                    "state": "{}",
+                    "expires": None,
+                }
+            ],
+            "now": now,
+        },
+        "customer.due_traits": {"day": "1900-01-01", "limit": 5},
+        "customer.events_for_traits": {"ids": [f"cus_{tag}"]},
+        "customer.list_customer_ids": {"after": "", "limit": 5},
         "identity.split_customer": {
             "customer_id": f"cus_{tag}",
             "now": now,

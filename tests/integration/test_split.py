@@ -8,11 +8,17 @@ import pytest
 from neo4j import AsyncDriver
 
 from graph.model import Correction, EventData, Identifier, Observation
-from graph.repository import IdentityRepository, ProfileRepository, SplitRepository
+from graph.repository import (
+    IdentityRepository,
+    ProfileRepository,
+    SplitRepository,
+    TraitRepository,
+)
 from graphcdp.cli import main
 from matching.deterministic import resolve
 from matching.rules import DEFAULT_RULES
 from resolvers.identity.operations import split_customer
+from traits.computed import DEFAULT_TRAITS
 
 
 def _record(record_id: str, day: int, *idents: Identifier, **golden: str) -> Observation:
@@ -43,6 +49,7 @@ async def test_detaching_a_shared_email_splits_the_customer_and_keeps_the_parts_
     plan = await split_customer(
         SplitRepository(driver, "neo4j"), None, customer,
         Correction("identifier", identifier=shared.key), DEFAULT_RULES, "test:ops", "two people",
+        traits=(TraitRepository(driver, "neo4j"), DEFAULT_TRAITS),
     )  # fmt: skip
     assert plan is not None
     assert plan.split
@@ -63,10 +70,12 @@ async def test_detaching_a_shared_email_splits_the_customer_and_keeps_the_parts_
     assert split_off is not None
     assert split_off.customer["city"] == "Leeds"
     assert split_off.customer["split_from"] == customer
+    assert split_off.customer["event_count"] == 1  # traits rebuilt from the part's events
     assert split_off.identifiers == [{"key": crm.key, "type": "crm_id", "value": crm.value}]
     kept = await reads.profile(customer)
     assert kept is not None
     assert "city" not in kept.customer
+    assert kept.customer["event_count"] == 3
     history = await reads.history(customer, 10)
     assert [h["kind"] for h in history] == ["split"]  # the records joined, never merged
     latest = history[0]

@@ -1,0 +1,63 @@
+"""The worker's planner: identity resolution, then the computed traits of the customers touched.
+
+Both are pure logic (``matching.deterministic`` and ``traits.computed``); this composes them
+into the one callback ``graph.repository.IdentityRepository.apply`` calls under its locks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from graph.model import ExistingCustomer, Identifier, Observation, Plan, TraitUpdate
+from matching.deterministic import resolve
+from matching.rules import DEFAULT_RULES, IdentityRules
+from traits.computed import (
+    DEFAULT_TRAITS,
+    EventFact,
+    Trait,
+    combine,
+    dumps,
+    evaluate,
+    loads,
+    today,
+    update,
+)
+
+
+def plan_batch(
+    batch: Sequence[Observation],
+    existing: Mapping[str, list[ExistingCustomer]],
+    holdings: Mapping[str, list[Identifier]],
+    *,
+    blocked_keys: frozenset[str] = frozenset(),
+    rules: IdentityRules = DEFAULT_RULES,
+    traits: Sequence[Trait] = DEFAULT_TRAITS,
+) -> Plan:
+    """Resolve the batch, then update the traits of every customer that got events or merged."""
+    plan = resolve(batch, existing, holdings, rules, blocked_keys=blocked_keys)
+    if not traits:
+        return plan
+    states = {c.customer_id: c.trait_state for cs in existing.values() for c in cs}
+    by_id = {obs.record_id: obs for obs in batch}
+    day = today()
+    for placed in plan.assignments:
+        events = [facts(by_id[r]) for r in placed.record_ids if by_id[r].event is not None]
+        if not events and not placed.merged:
+            continue
+        start = combine(*(loads(states.get(c)) for c in (placed.customer_id, *placed.merged)))
+        values, kept = evaluate(update(start, traits, events), traits, day)
+        plan.traits[placed.customer_id] = TraitUpdate(values.values, dumps(kept), values.expires)
+    return plan
+
+
+def facts(obs: Observation) -> EventFact:
+    """What the traits read from an observation's event."""
+    event = obs.event
+    properties = json.loads(event.properties_json) if event is not None else {}
+    return EventFact(
+        obs.record_id,
+        event.name if event is not None else None,
+        obs.timestamp,
+        properties if isinstance(properties, dict) else {},
+    )

@@ -1,0 +1,1 @@
+"""Computed traits: declared aggregates over events (pure logic, see computed.py)."""
