@@ -15,11 +15,17 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from graph.driver import open_driver
-from graph.repository import ProfileRepository, SplitRepository, TraitRepository
+from graph.repository import (
+    ProfileRepository,
+    SettingsRepository,
+    SplitRepository,
+    TraitRepository,
+)
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
+from matching.rules import RulesSource
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -30,7 +36,8 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         state = request.app.state
         return Context(
-            profiles=state.profiles, normalise=state.normalise, rules=state.rules,
+            profiles=state.profiles, normalise=state.normalise, rules=await state.rules.current(),
+            settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             traits=state.traits,
         )  # fmt: skip
@@ -50,7 +57,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
-        app.state.rules = settings.rules()
+        app.state.settings = SettingsRepository(driver, settings.neo4j_database)
+        app.state.rules = RulesSource(settings.rules(), app.state.settings.identity_rules)
         try:
             yield
         finally:

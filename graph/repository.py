@@ -193,6 +193,39 @@ class IdentityRepository:
         )
 
 
+class SettingsRepository:
+    """Settings kept in the graph (versioned text), such as the identity rules."""
+
+    IDENTITY_RULES = "identity_rules"
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def get(self, name: str) -> dict[str, Any] | None:
+        """{text, version, updated_at, actor}, or None when never set."""
+        records, _, _ = await self._driver.execute_query(
+            q("setting.get_setting").query(), name=name, database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return dict(records[0]) if records else None
+
+    async def text(self, name: str) -> tuple[str, int] | None:
+        found = await self.get(name)
+        return (str(found["text"]), int(found["version"])) if found else None
+
+    async def put(self, name: str, text: str, actor: str) -> int:
+        """Store a new version; the previous one stays as history. Returns the version."""
+        records, _, _ = await self._driver.execute_query(
+            q("setting.put_setting").query(), name=name, text=text, actor=actor, now=now_iso(),
+            database_=self._database,
+        )  # fmt: skip
+        return int(records[0]["version"])
+
+    async def identity_rules(self) -> tuple[str, int] | None:
+        return await self.text(self.IDENTITY_RULES)
+
+
 class TraitRepository:
     """Computed-trait housekeeping (traits.jobs.TraitStore over Neo4j)."""
 
@@ -464,6 +497,10 @@ class ProfileRepository:
         return await self._rows(
             "conflict.list_conflicts", since=since, first=first, customer_id=customer_id
         )
+
+    async def conflict_counts(self, since: str) -> list[dict[str, Any]]:
+        """How many conflicts were recorded since ``since``, per reason."""
+        return await self._rows("conflict.count_conflicts", since=since)
 
     async def history(self, customer_id: str, first: int) -> list[dict[str, Any]]:
         """Merges and splits of the customer and of every id merged into it, newest first."""

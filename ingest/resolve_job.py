@@ -25,12 +25,13 @@ from neo4j import AsyncDriver
 
 from graph.cypher import q
 from graph.model import Observation, now_iso
-from graph.repository import IdentityRepository, Planner
+from graph.repository import IdentityRepository, Planner, SettingsRepository
 from graphcdp.settings import Settings
 from ingest.importer import Reject, load_mapping, read_records, write_rejects
 from ingest.planning import plan_batch
 from ingest.records import record_observation
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
+from matching.rules import RulesSource
 
 BATCH = 500
 
@@ -102,8 +103,11 @@ async def resolve_file(
         raise NotEmpty("the graph is not empty: pass --fresh to clear it first")
     started = time.monotonic()
     mapping = load_mapping(mapping_path, "records") if mapping_path else None
+    rules = await RulesSource(
+        settings.rules(), SettingsRepository(driver, database).identity_rules
+    ).current()
     planner: Planner = functools.partial(
-        plan_batch, rules=settings.rules(), traits=settings.trait_definitions()
+        plan_batch, rules=rules, traits=settings.trait_definitions()
     )
     repo = IdentityRepository(driver, database)
     options = settings.normalise_options()

@@ -39,12 +39,19 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
 from graph.model import Observation, days_ago_iso, now_iso
-from graph.repository import IdentityRepository, Planner, TraitRepository, WriteResult
+from graph.repository import (
+    IdentityRepository,
+    Planner,
+    SettingsRepository,
+    TraitRepository,
+    WriteResult,
+)
 from graphcdp.settings import Settings
 from ingest.planning import plan_batch
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
+from matching.rules import RulesSource
 from traits.jobs import refresh_due
 
 log = logging.getLogger(__name__)
@@ -184,9 +191,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
-    resolver: Planner = functools.partial(
-        plan_batch, rules=settings.rules(), traits=settings.trait_definitions()
-    )
+    traits = settings.trait_definitions()
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
@@ -212,7 +217,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     # (the two use different cores); N+1 is applied only after N has committed its offsets.
     in_flight: asyncio.Task[None] | None = None
     trait_store = TraitRepository(driver, settings.neo4j_database)
-    traits = settings.trait_definitions()
+    rules = RulesSource(
+        settings.rules(), SettingsRepository(driver, settings.neo4j_database).identity_rules
+    )
     refresh_at = 0.0
     try:
         while not stop.is_set():
@@ -233,6 +240,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 # (While partitions are being revoked, fetched messages are left uncommitted:
                 # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
+                resolver: Planner = functools.partial(
+                    plan_batch, rules=await rules.current(), traits=traits
+                )
                 in_flight = asyncio.create_task(
                     _process(batches, parsed, repo, producer, consumer, settings, stop, resolver)
                 )

@@ -12,8 +12,10 @@ README.md; a YAML file (``GRAPHCDP_IDENTITY_RULES``) overrides them per type.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +28,8 @@ from matching.survivorship import (
     SurvivorshipPolicy,
     load_policy,
 )
+
+log = logging.getLogger(__name__)
 
 
 class RulesError(ValueError):
@@ -131,19 +135,33 @@ class IdentityRules:
 
 
 def load_rules(path: str | Path) -> IdentityRules:
-    """Rules from a YAML file: ``types: {email: {limit: 3, degree_cap: 5}, ...}`` and
-    ``blocked: {email: [regex, ...]}`` (added to the defaults unless ``replace_blocked``),
-    ``shared: {email: [regex, ...]}`` (added to the defaults unless ``replace_shared``).
+    """Rules from a YAML file (see :func:`parse_rules`).
 
     Raises:
         RulesError: the file or a key in it is malformed; the message names the key.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
+        text = Path(path).read_text()
+    except OSError as err:
         raise RulesError(f"{path}: {err}") from None
+    return parse_rules(text, str(path))
+
+
+def parse_rules(text: str, origin: str = "rules") -> IdentityRules:
+    """Rules from YAML text: ``types: {email: {limit: 3, degree_cap: 5}, ...}``,
+    ``blocked: {email: [regex, ...]}`` (added to the defaults unless ``replace_blocked``),
+    ``shared: {email: [regex, ...]}`` (added to the defaults unless ``replace_shared``) and
+    ``survivorship: {...}`` (matching.survivorship.load_policy).
+
+    Raises:
+        RulesError: the text or a key in it is malformed; the message names the key.
+    """
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise RulesError(f"{origin}: {err}") from None
     if not isinstance(data, dict):
-        raise RulesError(f"{path}: expected a mapping at the top")
+        raise RulesError(f"{origin}: expected a mapping at the top")
     top = ("types", "blocked", "replace_blocked", "shared", "replace_shared", "survivorship")
     unknown = set(data) - set(top)
     if unknown:
@@ -212,3 +230,49 @@ def _compile(
 
 
 DEFAULT_RULES = IdentityRules()
+
+
+class RulesSource:
+    """The identity rules in force: the graph's setting (set through GraphQL) when there is
+    one, else ``base`` (the file of GRAPHCDP_IDENTITY_RULES, or the defaults).
+
+    ``fetch`` reads the setting (its YAML text and version, or None); the answer is kept for
+    ``ttl`` seconds, so every worker and API process follows a change within ``ttl``.
+    """
+
+    def __init__(
+        self,
+        base: IdentityRules,
+        fetch: Callable[[], Awaitable[tuple[str, int] | None]],
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._base = base
+        self._fetch = fetch
+        self._ttl = ttl
+        self._clock = clock
+        self._checked = float("-inf")
+        self._version: int | None = None
+        self._rules = base
+
+    @property
+    def version(self) -> int | None:
+        """The graph setting's version in force (None: the base rules)."""
+        return self._version
+
+    async def current(self) -> IdentityRules:
+        if self._clock() - self._checked < self._ttl:
+            return self._rules
+        found = await self._fetch()
+        self._checked = self._clock()
+        if found is None:
+            self._rules, self._version = self._base, None
+        elif found[1] != self._version:
+            text, version = found
+            try:
+                self._rules, self._version = parse_rules(text, f"setting v{version}"), version
+            except RulesError:
+                log.exception(
+                    "identity rules v%s in the graph are unusable; kept the last", version
+                )
+        return self._rules

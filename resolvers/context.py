@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graph.repository import ProfileRepository, SplitRepository, TraitRepository
+from graph.repository import (
+    ProfileRepository,
+    SettingsRepository,
+    SplitRepository,
+    TraitRepository,
+)
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.identity.operations import ChangePublisher
@@ -17,7 +22,8 @@ from traits.computed import Trait
 class Context:
     profiles: ProfileRepository
     normalise: NormaliseOptions
-    rules: IdentityRules
+    rules: IdentityRules  # in force for this request (the graph's setting, else the file)
+    settings: SettingsRepository
     splits: SplitRepository
     changes: ChangePublisher | None
     trait_store: TraitRepository

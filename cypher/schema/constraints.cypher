@@ -13,3 +13,4 @@ CREATE CONSTRAINT household_id IF NOT EXISTS FOR (n:Household) REQUIRE n.househo
 CREATE CONSTRAINT group_id IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNIQUE;
 CREATE CONSTRAINT conflict_id IF NOT EXISTS FOR (n:Conflict) REQUIRE n.conflict_id IS UNIQUE;
 CREATE CONSTRAINT identity_change_id IF NOT EXISTS FOR (n:IdentityChange) REQUIRE n.change_id IS UNIQUE;
+CREATE CONSTRAINT setting_name IF NOT EXISTS FOR (n:Setting) REQUIRE n.name IS UNIQUE;

@@ -8,7 +8,9 @@ from typing import Annotated
 import strawberry
 
 from graph.model import Correction, InvalidIdentifier, SplitKind
+from graph.repository import SettingsRepository
 from matching.normalise import identifier_key
+from matching.rules import RulesError, parse_rules
 from matching.split import SplitError
 from resolvers.context import Info
 from resolvers.identity.operations import split_customer
@@ -63,8 +65,35 @@ SplitResult = Annotated[
 ]
 
 
+@strawberry.type(description="The new identity rules are stored; workers apply them within 5 s.")
+class RulesSaved:
+    version: int
+
+
+@strawberry.type(description="The rules were not stored; the reason names the bad key.")
+class RulesInvalid:
+    reason: str
+
+
+RulesResult = Annotated[RulesSaved | RulesInvalid, strawberry.union("RulesResult")]
+
+
 @strawberry.type
 class IdentityMutations:
+    @strawberry.mutation(
+        description="Replace the identity rules (YAML, the format of GRAPHCDP_IDENTITY_RULES): "
+        "checked first, stored as a new version in the graph, previous versions kept."
+    )
+    async def set_identity_rules(self, info: Info, yaml: str) -> RulesResult:
+        try:
+            parse_rules(yaml, "yaml")
+        except RulesError as err:
+            return RulesInvalid(reason=str(err))
+        version = await info.context.settings.put(
+            SettingsRepository.IDENTITY_RULES, yaml, info.context.actor
+        )
+        return RulesSaved(version=version)
+
     @strawberry.mutation(
         description="Correct a customer (unmerge) and re-resolve its records only; recorded "
         "in customer { history } with the actor and reason."

@@ -94,3 +94,33 @@ class IdentityGraph:
     identifiers: list[HeldIdentifier]
     links: list[IdentityLink]
     merges: list[IdentityChange]
+
+
+@strawberry.type(description="The identity rules in force and where they come from.")
+class IdentityRulesSetting:
+    source: str = strawberry.field(
+        description="graph (set through setIdentityRules), or configuration (the file of "
+        "GRAPHCDP_IDENTITY_RULES, or the defaults)"
+    )
+    version: int | None
+    yaml: str | None = strawberry.field(description="The YAML text of the graph setting")
+    updated_at: str | None
+    actor: str | None
+    types: list[IdentifierRule]
+
+
+@strawberry.type(description="One identifier type's rule as resolution applies it.")
+class IdentifierRule:
+    type: str
+    identifying: bool
+    priority: int
+    limit: int | None
+    degree_cap: int | None
+    weak: bool
+    check_names: bool
+
+
+@strawberry.type
+class ConflictCount:
+    reason: str
+    count: int

@@ -106,7 +106,8 @@ def test_write_key_in_the_body_and_gzip_bodies_are_accepted(
     service: str, settings: Settings
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    phone = f"+1 415 {int(tag[:6], 16) % 10**7:07d}"  # unique, or it would join earlier runs
+    n = int(tag[:6], 16)  # unique, or it would join earlier runs; exchanges start at 200
+    phone = f"+1 415 {200 + n % 800} {n % 10**4:04d}"
     body = {"userId": f"gz-{tag}", "writeKey": _key(settings), "traits": {"phone": phone}}
     reply = httpx.post(
         f"{service}/v1/identify",
@@ -306,3 +307,39 @@ def test_computed_traits_follow_track_calls(service: str, settings: Settings) ->
     assert traits == {"event_count": 4, "orders_30d": 2, "revenue_total": 42.5,
                       "favourite_category": "games"}  # fmt: skip
     assert str(last_order).startswith("20")
+
+
+def test_identity_rules_set_through_graphql_reach_the_worker(
+    service: str, settings: Settings
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    domain = f"blocked-{tag}.example"
+    save = "mutation ($y: String!) { setIdentityRules(yaml: $y) { __typename "
+    save += "... on RulesSaved { version } ... on RulesInvalid { reason } } }"
+    bad = _graphql(service, save, y="types:\n  fax: {limit: 1}\n")["data"]["setIdentityRules"]
+    assert bad == {"__typename": "RulesInvalid", "reason": bad["reason"]}
+    assert bad["reason"].startswith("types.fax: unknown identifier type")
+    yaml = f"blocked:\n  email: ['.*@{domain.replace('.', '[.]')}']\n"
+    saved = _graphql(service, save, y=yaml)["data"]["setIdentityRules"]
+    assert saved["__typename"] == "RulesSaved"
+    try:
+        shown = _graphql(service, "{ identityRules { source version yaml types { type limit } } }")
+        rules = shown["data"]["identityRules"]
+        assert (rules["source"], rules["version"], rules["yaml"]) == (
+            "graph",
+            saved["version"],
+            yaml,
+        )
+        assert {"type": "email", "limit": 5} in rules["types"]
+        time.sleep(5.5)  # every process re-reads the setting within 5 s
+        auth = (_key(settings), "")
+        for n in (1, 2):
+            call = {"anonymousId": f"kiosk{n}-{tag}", "traits": {"email": f"desk@{domain}"}}
+            assert httpx.post(f"{service}/v1/identify", auth=auth, json=call).status_code == 200
+        first = _wait_for(service, "ANONYMOUS_ID", f"kiosk1-{tag}", records=1)
+        second = _wait_for(service, "ANONYMOUS_ID", f"kiosk2-{tag}", records=1)
+        assert first["id"] != second["id"]  # the blocked address joins no one
+    finally:
+        assert _graphql(service, save, y="{}\n")["data"]["setIdentityRules"]["version"] > 0
+    counts = _graphql(service, "{ conflictCounts { reason count } }")["data"]["conflictCounts"]
+    assert all(c["count"] > 0 for c in counts)

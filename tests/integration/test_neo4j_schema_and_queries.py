@@ -29,6 +29,7 @@ MODEL_KEYS = {
     ("Group", "group_id"),
     ("Conflict", "conflict_id"),
     ("IdentityChange", "change_id"),
+    ("Setting", "name"),
 }
 
 
@@ -179,6 +180,9 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "now": now,
         },
         "customer.due_traits": {"day": "1900-01-01", "limit": 5},
+        "setting.put_setting": {"name": f"test-{tag}", "text": "{}", "actor": "t", "now": now},
+        "setting.get_setting": {"name": f"test-{tag}"},
+        "conflict.count_conflicts": {"since": now},
         "customer.events_for_traits": {"ids": [f"cus_{tag}"]},
         "customer.list_customer_ids": {"after": "", "limit": 5},
         "identity.split_customer": {

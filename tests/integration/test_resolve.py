@@ -29,7 +29,8 @@ async def test_a_file_resolves_to_clusters_and_keeps_households_apart(
     settings: Settings, driver: AsyncDriver, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    landline = f"+1415{int(tag[:6], 16) % 10**7:07d}"
+    n = int(tag[:6], 16)
+    landline = f"+1415{200 + n % 800}{n % 10**4:04d}"  # an exchange from 200 up is valid
     rows = [
         # Ann: CRM row, then a web row with her email and an anonymous id, then the app.
         {"record_id": f"{tag}-1", "source": "crm", "first_name": "Ann", "last_name": "Lee",

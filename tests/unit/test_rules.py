@@ -8,7 +8,14 @@ import pytest
 
 from graph.model import ExistingCustomer, Identifier, Observation
 from matching.deterministic import resolve
-from matching.rules import DEFAULT_RULES, IdentityRules, RulesError, load_rules
+from matching.rules import (
+    DEFAULT_RULES,
+    IdentityRules,
+    RulesError,
+    RulesSource,
+    load_rules,
+    parse_rules,
+)
 
 
 def _id(key: str) -> Identifier:
@@ -229,3 +236,33 @@ def test_a_merge_names_the_record_and_identifier_that_caused_it() -> None:
     (assignment,) = result.assignments
     assert assignment.customer_id == "cus_old"
     assert assignment.merged_via == {"cus_new": ("r5", "email:a@x.co")}
+
+
+async def test_the_rules_source_follows_the_graph_setting_within_its_ttl() -> None:
+    now = [0.0]
+    setting: list[tuple[str, int] | None] = [None]
+
+    async def fetch() -> tuple[str, int] | None:
+        return setting[0]
+
+    base = IdentityRules()
+    source = RulesSource(base, fetch, ttl=5, clock=lambda: now[0])
+    assert await source.current() is base
+    setting[0] = ("types:\n  email: {limit: 1}\n", 1)
+    now[0] = 4.0
+    assert (await source.current()).rule("email").limit == 5  # cached until the ttl passes
+    now[0] = 5.5
+    assert (await source.current()).rule("email").limit == 1
+    assert source.version == 1
+    setting[0] = ("types: [", 2)  # unusable: the last good rules stay
+    now[0] = 11.0
+    assert (await source.current()).rule("email").limit == 1
+    setting[0] = None  # the setting is gone: back to the configured base
+    now[0] = 17.0
+    assert await source.current() is base
+
+
+def test_rules_parse_from_text_with_their_origin_in_errors() -> None:
+    assert parse_rules("types:\n  phone: {weak: false}\n").rule("phone").weak is False
+    with pytest.raises(RulesError, match=r"^setting v3: expected a mapping"):
+        parse_rules("- 1\n", "setting v3")
