@@ -110,21 +110,22 @@ class IdentityRepository:
             if not fresh:
                 return WriteResult({}, {}, (), (), tuple(sorted(known)))
         keys = [i.key for i in idents]
-        existing, holdings, ops = await _reach(
-            tx, q("identity.customers_for_identifiers").text, keys
-        )
-        # Lock the customers found, then read again under the locks, until no new customer
+        # Lock the customers the keys lead to, then read them, until no unlocked customer
         # shows up: a merge or an attach by another worker has then fully happened or not at
-        # all, so records never land on a customer that has just become a redirect.
+        # all, so records and events never land on a customer that has just become a redirect.
         held_locks: set[str] = set()
-        relock = (
-            q("identity.lock_customers").text + "\n" + q("identity.customers_for_identifiers").text
-        )
-        while set(holdings) - held_locks:
-            held_locks |= set(holdings)
-            existing, holdings, ops = await _reach(
-                tx, relock, keys, customer_ids=sorted(held_locks), now=now
-            )
+        extra: list[str] = []
+        while True:
+            cursor = await tx.run(
+                q("identity.lock_customers").text, keys=keys if not held_locks else [],
+                customer_ids=extra, now=now,
+            )  # fmt: skip
+            held_locks |= set((await cursor.single(strict=True))["locked"])
+            existing, ops = await _reach(tx, keys)
+            extra = sorted({c.customer_id for cs in existing.values() for c in cs} - held_locks)
+            if not extra:
+                break
+        holdings = await _holdings(tx, fresh, existing)
         resolution = planner(fresh, existing, holdings, blocked_keys=ops)
         placed = resolution.assignments
         merges: list[dict[str, Any]] = [
@@ -332,27 +333,59 @@ class SplitRepository:
 
 
 async def _reach(
-    tx: AsyncManagedTransaction, text: str, keys: list[str], **params: Any
-) -> tuple[dict[str, list[ExistingCustomer]], dict[str, list[Identifier]], frozenset[str]]:
-    """The customers each key leads to, what each of them holds, and operator-blocked keys."""
-    cursor = await tx.run(text, keys=keys, **params)
-    existing: dict[str, list[ExistingCustomer]] = {}
-    holdings: dict[str, list[Identifier]] = {}
-    blocked: set[str] = set()
-    async for row in cursor:
-        if row["operator_blocked"]:
-            blocked.add(row["key"])
-        existing[row["key"]] = [
-            ExistingCustomer(
-                c["customer_id"], c["created_at"], frozenset(c["first_names"]),
-                frozenset(c["dobs"]), c["golden_stats"], c["trait_state"],
-                frozenset(c["kept_apart"]),
-            )
-            for c in row["customers"]
-        ]  # fmt: skip
-        for c in row["customers"]:
-            holdings[c["customer_id"]] = [Identifier.from_key(k) for k in c["holds"]]
-    return existing, holdings, frozenset(blocked)
+    tx: AsyncManagedTransaction, keys: list[str]
+) -> tuple[dict[str, list[ExistingCustomer]], frozenset[str]]:
+    """The customers each key leads to, and the keys an operator blocked."""
+    cursor = await tx.run(q("identity.customers_for_identifiers").text, keys=keys)
+    row = await cursor.single()
+    if row is None:
+        return {}, frozenset()
+    customers = {
+        c["customer_id"]: ExistingCustomer(
+            c["customer_id"], c["created_at"], frozenset(c["first_names"]),
+            frozenset(c["dobs"]), c["golden_stats"], c["trait_state"],
+            frozenset(c["kept_apart"]),
+        )
+        for c in row["customers"]
+    }  # fmt: skip
+    existing = {k["key"]: [customers[c] for c in k["customers"]] for k in row["keys"]}
+    blocked = frozenset(k["key"] for k in row["keys"] if k["operator_blocked"])
+    return existing, blocked
+
+
+async def _holdings(
+    tx: AsyncManagedTransaction,
+    batch: Sequence[Observation],
+    existing: Mapping[str, list[ExistingCustomer]],
+) -> dict[str, list[Identifier]]:
+    """What the reached customers hold, read in full only where resolution can use it.
+
+    An observation whose identifiers all lead to one and the same customer is settled: it
+    joins that customer, teaches it nothing and merges nothing, so the keys of the batch
+    that lead to the customer are all resolution needs to know of it (a subset of what it
+    holds). Every customer reached by an observation that is not settled (a key leading
+    nowhere, or to two customers or more) is read in full (identity.holdings_of), so limits
+    are checked against everything it holds.
+    """
+    partial: dict[str, set[str]] = {}
+    full: set[str] = set()
+    for obs in batch:
+        reached: set[str] = set()
+        unknown = False
+        for ident in obs.identifiers:
+            owners = existing.get(ident.key, [])
+            unknown |= not owners
+            for c in owners:
+                reached.add(c.customer_id)
+                partial.setdefault(c.customer_id, set()).add(ident.key)
+        if unknown or len(reached) > 1:
+            full |= reached
+    holdings = {c: [Identifier.from_key(k) for k in sorted(keys)] for c, keys in partial.items()}
+    if full:
+        cursor = await tx.run(q("identity.holdings_of").text, ids=sorted(full))
+        async for row in cursor:
+            holdings[row["customer_id"]] = [Identifier.from_key(k) for k in row["holds"]]
+    return holdings
 
 
 def trait_rows(updates: Mapping[str, TraitUpdate]) -> list[dict[str, Any]]:

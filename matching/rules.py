@@ -50,6 +50,7 @@ class TypeRule:
     check_names: bool = True
 
 
+_ANY_TYPE = TypeRule()
 _NULL_LIKE = r"(?:null|none|nil|undefined|unknown|n/?a|na|-|0|-1|anonymous|test|x+)"
 DEFAULT_TYPES: dict[IdentifierType, TypeRule] = {
     "user_id": TypeRule(priority=1, limit=1, degree_cap=1, check_names=False),
@@ -109,14 +110,25 @@ class IdentityRules:
         value is a shared one)."""
         return self.rule(ident.type).weak or self.is_shared(ident)
 
+    # Pattern verdicts per identifier (the hot path asks the same ones many times).
+    _blocked_memo: dict[Identifier, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     def rule(self, type_: IdentifierType) -> TypeRule:
-        return self.types.get(type_, TypeRule())
+        return self.types.get(type_) or _ANY_TYPE
 
     def is_blocked(self, ident: Identifier) -> bool:
         """A value that must never join records (matched whole, case-insensitively)."""
-        return ident.key in self.blocked_keys or any(
-            p.fullmatch(ident.value) for p in self.blocked.get(ident.type, ())
-        )
+        if ident.key in self.blocked_keys:
+            return True
+        verdict = self._blocked_memo.get(ident)
+        if verdict is None:
+            verdict = any(p.fullmatch(ident.value) for p in self.blocked.get(ident.type, ()))
+            if len(self._blocked_memo) > 100_000:
+                self._blocked_memo.clear()
+            self._blocked_memo[ident] = verdict
+        return verdict
 
     def links(self, ident: Identifier) -> bool:
         """Whether this identifier may join records at all (identifying and not blocked)."""

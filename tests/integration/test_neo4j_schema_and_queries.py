@@ -147,7 +147,12 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             ],
             "now": now,
         },
-        "identity.lock_customers": {"customer_ids": [f"cus_{tag}"], "now": now},
+        "identity.lock_customers": {
+            "keys": [f"email:{tag}@example.com"],
+            "customer_ids": [f"cus_{tag}"],
+            "now": now,
+        },
+        "identity.holdings_of": {"ids": [f"cus_{tag}"]},
         "identity.write_conflicts": {
             "conflicts": [
                 {
