@@ -7,7 +7,8 @@ On the running local stack it starts its own API and worker processes, then meas
    ``events_per_s`` (HTTP -> Kafka -> worker -> Neo4j) and ``http_accept_per_s``.
 2. **Freshness** at a steady background load (default 1,000 events/s): probe calls for new
    users, each timed from its HTTP acceptance until ``customer(identifier: ...)`` answers
-   through GraphQL: ``freshness_p50_ms``, ``freshness_p99_ms``.
+   through GraphQL (read once the worker announced the new customer on ``cdp.changes``, so
+   probing does not load the API): ``freshness_p50_ms``, ``freshness_p99_ms``.
 3. **Ceiling**: the same kind of events turned into observations in-process and written
    straight to Neo4j through the worker's repository (the same UNWIND batches, no HTTP, no
    Kafka): ``ceiling_events_per_s``; ``ratio`` = events_per_s / ceiling_events_per_s.
