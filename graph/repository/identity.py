@@ -1,26 +1,22 @@
-"""Neo4j repositories: every Cypher comes from ``cypher/`` by name; writes are UNWIND batches."""
+"""Writing observations and resolving them into customers: one transaction per batch."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 
 from graph.cypher import q
 from graph.model import (
-    GOLDEN,
-    ClusterRecord,
-    Correction,
     ExistingCustomer,
     GoldenUpdate,
     Identifier,
     Observation,
     Plan,
-    SplitPlan,
     TraitUpdate,
     now_iso,
 )
@@ -57,15 +53,6 @@ class WriteResult:
     def touched(self) -> set[str]:
         """Every live customer this batch changed."""
         return set(self.written.values()) | set(self.events.values())
-
-
-@dataclass(frozen=True)
-class Profile:
-    customer: dict[str, Any]
-    requested_id: str
-    identifiers: list[dict[str, str]]
-    devices: list[dict[str, Any]]
-    record_count: int
 
 
 class IdentityRepository:
@@ -131,7 +118,7 @@ class IdentityRepository:
         merges: list[dict[str, Any]] = [
             {"survivor": p.customer_id, "loser": loser, "cause": "rule", "actor": "resolver",
              "record_id": p.merged_via[loser][0], "identifier": p.merged_via[loser][1],
-             "detail": None, "change_id": _change_id("merge", p.customer_id, loser)}
+             "detail": None, "change_id": change_id("merge", p.customer_id, loser)}
             for p in placed
             for loser in p.merged
         ]  # fmt: skip
@@ -192,144 +179,6 @@ class IdentityRepository:
             conflicts=len(resolution.conflicts),
             blocked=tuple(sorted(resolution.blocked)),
         )
-
-
-class SettingsRepository:
-    """Settings kept in the graph (versioned text), such as the identity rules."""
-
-    IDENTITY_RULES = "identity_rules"
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver = driver
-        self._database = database
-
-    async def get(self, name: str) -> dict[str, Any] | None:
-        """{text, version, updated_at, actor}, or None when never set."""
-        records, _, _ = await self._driver.execute_query(
-            q("setting.get_setting").query(), name=name, database_=self._database,
-            routing_=RoutingControl.READ,
-        )  # fmt: skip
-        return dict(records[0]) if records else None
-
-    async def text(self, name: str) -> tuple[str, int] | None:
-        found = await self.get(name)
-        return (str(found["text"]), int(found["version"])) if found else None
-
-    async def put(self, name: str, text: str, actor: str) -> int:
-        """Store a new version; the previous one stays as history. Returns the version."""
-        records, _, _ = await self._driver.execute_query(
-            q("setting.put_setting").query(), name=name, text=text, actor=actor, now=now_iso(),
-            database_=self._database,
-        )  # fmt: skip
-        return int(records[0]["version"])
-
-    async def identity_rules(self) -> tuple[str, int] | None:
-        return await self.text(self.IDENTITY_RULES)
-
-
-class TraitRepository:
-    """Computed-trait housekeeping (traits.jobs.TraitStore over Neo4j)."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver = driver
-        self._database = database
-
-    async def due(self, day: str, limit: int) -> list[tuple[str, str | None]]:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.due_traits").query(), day=day, limit=limit, database_=self._database
-        )
-        return [(r["customer_id"], r["trait_state"]) for r in records]
-
-    async def events_of(self, customer_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.events_for_traits").query(), ids=list(customer_ids),
-            database_=self._database, routing_=RoutingControl.READ,
-        )  # fmt: skip
-        return {r["customer_id"]: list(r["events"]) for r in records}
-
-    async def write(self, updates: Mapping[str, TraitUpdate]) -> None:
-        await self._driver.execute_query(
-            q("identity.write_traits").query(), rows=trait_rows(updates), now=now_iso(),
-            database_=self._database,
-        )  # fmt: skip
-
-    async def customer_ids(self, after: str, limit: int) -> list[str]:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.list_customer_ids").query(), after=after, limit=limit,
-            database_=self._database, routing_=RoutingControl.READ,
-        )  # fmt: skip
-        return [r["customer_id"] for r in records]
-
-
-Splitter = Callable[[str, Sequence[ClusterRecord], Mapping[str, int]], SplitPlan]
-
-
-class SplitRepository:
-    """Operator corrections of one customer (matching.split plans them), one transaction."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver = driver
-        self._database = database
-
-    async def split(
-        self, customer_id: str, correction: Correction, splitter: Splitter, actor: str,
-        reason: str | None = None,
-    ) -> SplitPlan | None:  # fmt: skip
-        """Lock and read the customer, plan with ``splitter``, apply; None: no live customer.
-
-        Raises:
-            matching.split.SplitError (from ``splitter``): the correction does not apply.
-        """
-        async with self._driver.session(database=self._database) as session:
-            return await session.execute_write(
-                self._split, customer_id, correction, splitter, actor, reason
-            )
-
-    @staticmethod
-    @unit_of_work(metadata={"query": "identity.split"})
-    async def _split(
-        tx: AsyncManagedTransaction, customer_id: str, correction: Correction,
-        splitter: Splitter, actor: str, reason: str | None,
-    ) -> SplitPlan | None:  # fmt: skip
-        now = now_iso()
-        cursor = await tx.run(q("identity.get_cluster").text, customer_id=customer_id, now=now)
-        rows = [row async for row in cursor]
-        if not rows:
-            return None
-        records = [
-            ClusterRecord(
-                r["record_id"], r["source"], r["timestamp"],
-                tuple(Identifier.from_key(k) for k in sorted(r["identifiers"])),
-                json.loads(r["golden"] or "{}"), r["detached"],
-            )
-            for r in rows
-        ]  # fmt: skip
-        events = {e["via"]: int(e["n"]) for e in rows[0]["events"] if e["via"]}
-        plan = splitter(customer_id, records, events)
-        ids = {p.customer_id for p in plan.parts}
-        parts = [
-            {"customer_id": p.customer_id, "new": p.new, "record_ids": list(p.record_ids),
-             "apart": sorted(ids - {p.customer_id}), "first_names": list(p.first_names),
-             "dobs": list(p.dobs)}
-            for p in plan.parts
-        ]  # fmt: skip
-        await (
-            await tx.run(
-                q("identity.split_customer").text,
-                customer_id=customer_id, parts=parts, now=now, actor=actor, detail=reason,
-                removed_links=[{"record_id": r, "identifier": k} for r, k in plan.removed_links],
-                detached=plan.detached, blocked=plan.blocked,
-                event_moves=[{"via": v, "customer_id": c} for v, c in plan.event_moves.items()],
-                change_id=_change_id("split", customer_id, now, correction.kind),
-                record_id=correction.record_id, identifier=correction.identifier,
-            )
-        ).consume()  # fmt: skip
-        attributes = sorted({a for p in plan.parts for a in p.golden.values} | set(GOLDEN))
-        updates = {p.customer_id: p.golden for p in plan.parts}
-        await (
-            await tx.run(q("identity.write_golden").text, rows=golden_rows(updates, attributes))
-        ).consume()
-        return plan
 
 
 async def _reach(
@@ -408,7 +257,7 @@ def golden_rows(
     ]  # fmt: skip
 
 
-def _change_id(kind: str, *parts: str) -> str:
+def change_id(kind: str, *parts: str) -> str:
     """A stable id for an identity change (a replayed merge finds the same node)."""
     return "chg_" + hashlib.sha1("|".join((kind, *parts)).encode()).hexdigest()[:20]  # noqa: S324
 
@@ -495,86 +344,6 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
         "identifier_keys": [i.key for i in obs.identifiers],
         "devices": _devices(obs),
     }
-
-
-class EventRepository:
-    """Event housekeeping: retention."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver = driver
-        self._database = database
-
-    async def prune(self, cutoff: str, batch: int = 10_000) -> int:
-        """Delete events whose timestamp is before ``cutoff`` (ISO-8601 UTC), in batches.
-
-        Each batch is its own transaction (``CALL { } IN TRANSACTIONS``), so pruning millions
-        of events never holds one huge transaction; it runs as an auto-commit query.
-        """
-        async with self._driver.session(database=self._database) as session:
-            result = await session.run(q("event.prune_events").query(), cutoff=cutoff, batch=batch)
-            record = await result.single()
-            return int(record["deleted"]) if record else 0
-
-
-class ProfileRepository:
-    """Reads of unified profiles (routed to readers)."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver = driver
-        self._database = database
-
-    async def conflicts(
-        self, since: str, first: int, customer_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Links the identity rules refused, newest first (optionally of one customer)."""
-        return await self._rows(
-            "conflict.list_conflicts", since=since, first=first, customer_id=customer_id
-        )
-
-    async def conflict_counts(self, since: str) -> list[dict[str, Any]]:
-        """How many conflicts were recorded since ``since``, per reason."""
-        return await self._rows("conflict.count_conflicts", since=since)
-
-    async def history(self, customer_id: str, first: int) -> list[dict[str, Any]]:
-        """Merges and splits of the customer and of every id merged into it, newest first."""
-        return await self._rows("customer.get_history", customer_id=customer_id, first=first)
-
-    async def identity_graph(self, customer_id: str) -> list[dict[str, Any]]:
-        """The customer's records, each with the identifiers it holds (and their flags)."""
-        return await self._rows("customer.get_identity_graph", customer_id=customer_id)
-
-    async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
-        )
-        return [dict(r) for r in records]
-
-    async def customer_id_for(self, key: str) -> str | None:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.find_by_identifier").query(),
-            key=key,
-            database_=self._database,
-            routing_=RoutingControl.READ,
-        )
-        return str(records[0]["customer_id"]) if records else None
-
-    async def profile(self, customer_id: str) -> Profile | None:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.get_profile").query(),
-            customer_id=customer_id,
-            database_=self._database,
-            routing_=RoutingControl.READ,
-        )
-        if not records:
-            return None
-        row = records[0]
-        return Profile(
-            customer=dict(row["customer"]),
-            requested_id=row["requested_id"],
-            identifiers=list(row["identifiers"]),
-            devices=list(row["devices"]),
-            record_count=int(row["record_count"]),
-        )
 
 
 def dumps(value: object) -> str:

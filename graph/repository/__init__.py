@@ -1,0 +1,23 @@
+"""Neo4j repositories: every Cypher comes from ``cypher/`` by name; writes are UNWIND batches.
+
+``identity`` writes batches and resolves them, ``unmerge`` applies operator corrections,
+``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings.
+"""
+
+from graph.repository.housekeeping import EventRepository, SettingsRepository, TraitRepository
+from graph.repository.identity import IdentityRepository, Planner, WriteResult
+from graph.repository.profiles import Profile, ProfileRepository
+from graph.repository.unmerge import SplitRepository, Splitter
+
+__all__ = [
+    "EventRepository",
+    "IdentityRepository",
+    "Planner",
+    "Profile",
+    "ProfileRepository",
+    "SettingsRepository",
+    "SplitRepository",
+    "Splitter",
+    "TraitRepository",
+    "WriteResult",
+]

@@ -1,0 +1,101 @@
+"""Events retention, computed-trait jobs and settings kept in the graph."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from neo4j import AsyncDriver, RoutingControl
+
+from graph.cypher import q
+from graph.model import (
+    TraitUpdate,
+    now_iso,
+)
+from graph.repository.identity import trait_rows
+
+
+class EventRepository:
+    """Event housekeeping: retention."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def prune(self, cutoff: str, batch: int = 10_000) -> int:
+        """Delete events whose timestamp is before ``cutoff`` (ISO-8601 UTC), in batches.
+
+        Each batch is its own transaction (``CALL { } IN TRANSACTIONS``), so pruning millions
+        of events never holds one huge transaction; it runs as an auto-commit query.
+        """
+        async with self._driver.session(database=self._database) as session:
+            result = await session.run(q("event.prune_events").query(), cutoff=cutoff, batch=batch)
+            record = await result.single()
+            return int(record["deleted"]) if record else 0
+
+
+class SettingsRepository:
+    """Settings kept in the graph (versioned text), such as the identity rules."""
+
+    IDENTITY_RULES = "identity_rules"
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def get(self, name: str) -> dict[str, Any] | None:
+        """{text, version, updated_at, actor}, or None when never set."""
+        records, _, _ = await self._driver.execute_query(
+            q("setting.get_setting").query(), name=name, database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return dict(records[0]) if records else None
+
+    async def text(self, name: str) -> tuple[str, int] | None:
+        found = await self.get(name)
+        return (str(found["text"]), int(found["version"])) if found else None
+
+    async def put(self, name: str, text: str, actor: str) -> int:
+        """Store a new version; the previous one stays as history. Returns the version."""
+        records, _, _ = await self._driver.execute_query(
+            q("setting.put_setting").query(), name=name, text=text, actor=actor, now=now_iso(),
+            database_=self._database,
+        )  # fmt: skip
+        return int(records[0]["version"])
+
+    async def identity_rules(self) -> tuple[str, int] | None:
+        return await self.text(self.IDENTITY_RULES)
+
+
+class TraitRepository:
+    """Computed-trait housekeeping (traits.jobs.TraitStore over Neo4j)."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def due(self, day: str, limit: int) -> list[tuple[str, str | None]]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.due_traits").query(), day=day, limit=limit, database_=self._database
+        )
+        return [(r["customer_id"], r["trait_state"]) for r in records]
+
+    async def events_of(self, customer_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.events_for_traits").query(), ids=list(customer_ids),
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return {r["customer_id"]: list(r["events"]) for r in records}
+
+    async def write(self, updates: Mapping[str, TraitUpdate]) -> None:
+        await self._driver.execute_query(
+            q("identity.write_traits").query(), rows=trait_rows(updates), now=now_iso(),
+            database_=self._database,
+        )  # fmt: skip
+
+    async def customer_ids(self, after: str, limit: int) -> list[str]:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.list_customer_ids").query(), after=after, limit=limit,
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [r["customer_id"] for r in records]

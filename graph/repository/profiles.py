@@ -1,0 +1,80 @@
+"""Reads of unified profiles, their history, identity graph and conflicts (routed to readers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncDriver, RoutingControl
+
+from graph.cypher import q
+
+
+@dataclass(frozen=True)
+class Profile:
+    customer: dict[str, Any]
+    requested_id: str
+    identifiers: list[dict[str, str]]
+    devices: list[dict[str, Any]]
+    record_count: int
+
+
+class ProfileRepository:
+    """Reads of unified profiles (routed to readers)."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def conflicts(
+        self, since: str, first: int, customer_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Links the identity rules refused, newest first (optionally of one customer)."""
+        return await self._rows(
+            "conflict.list_conflicts", since=since, first=first, customer_id=customer_id
+        )
+
+    async def conflict_counts(self, since: str) -> list[dict[str, Any]]:
+        """How many conflicts were recorded since ``since``, per reason."""
+        return await self._rows("conflict.count_conflicts", since=since)
+
+    async def history(self, customer_id: str, first: int) -> list[dict[str, Any]]:
+        """Merges and splits of the customer and of every id merged into it, newest first."""
+        return await self._rows("customer.get_history", customer_id=customer_id, first=first)
+
+    async def identity_graph(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's records, each with the identifiers it holds (and their flags)."""
+        return await self._rows("customer.get_identity_graph", customer_id=customer_id)
+
+    async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        records, _, _ = await self._driver.execute_query(
+            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
+        )
+        return [dict(r) for r in records]
+
+    async def customer_id_for(self, key: str) -> str | None:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.find_by_identifier").query(),
+            key=key,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        return str(records[0]["customer_id"]) if records else None
+
+    async def profile(self, customer_id: str) -> Profile | None:
+        records, _, _ = await self._driver.execute_query(
+            q("customer.get_profile").query(),
+            customer_id=customer_id,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        if not records:
+            return None
+        row = records[0]
+        return Profile(
+            customer=dict(row["customer"]),
+            requested_id=row["requested_id"],
+            identifiers=list(row["identifiers"]),
+            devices=list(row["devices"]),
+            record_count=int(row["record_count"]),
+        )
