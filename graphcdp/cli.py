@@ -266,6 +266,53 @@ def _traits(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _match(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from ingest.importer import ImportFileError, MappingError, Reject, load_mapping, read_records
+    from matching.features import model_record
+    from matching.train import train
+
+    options = settings.normalise_options()
+    records: list[dict[str, str | None]] = []
+    if args.from_graph:
+        from graph.driver import open_driver
+        from graph.repository import model_records
+
+        async def read() -> None:
+            driver = await open_driver(settings)
+            try:
+                async for record_id, golden in model_records(driver, settings.neo4j_database):
+                    records.append(model_record(record_id, golden, options))
+            finally:
+                await driver.close()
+
+        asyncio.run(read())
+    else:
+        try:
+            mapping = load_mapping(args.mapping, "records") if args.mapping else None
+            for item in read_records(Path(args.input), mapping):
+                if not isinstance(item, Reject):
+                    records.append(model_record(item.record_id, item.to_message(), options))
+        except (ImportFileError, MappingError, FileNotFoundError) as err:
+            print(f"graphcdp match: {err}", file=sys.stderr)
+            return 2
+    if len(records) < 100:
+        print(f"graphcdp match: {len(records)} records are too few to train on (100 at least)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    model = train(records, seed=args.seed)
+    out = Path(args.out)
+    model.save(out)
+    chart = Path(args.chart) if args.chart else out.with_suffix(".mu-chart.html")
+    chart.write_text(model.chart_html)
+    print(json.dumps({"model": str(out), "version": model.version, "chart": str(chart),
+                      **model.summary}, indent=2))  # fmt: skip
+    return 0
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.what == "resolve":
         from bench.resolve import main as bench_resolve
@@ -345,6 +392,17 @@ def _parser() -> argparse.ArgumentParser:
     chosen.add_argument("--customer", action="append", help="a customer id (repeatable)")
     chosen.add_argument("--all", action="store_true", help="every live customer, in pages")
     traits.set_defaults(handler=_traits)
+    match = sub.add_parser("match", help="probabilistic matching (Splink)")
+    match_sub = match.add_subparsers(dest="action", required=True)
+    training = match_sub.add_parser("train", help="train a Splink model and save it")
+    source = training.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="records file: CSV, JSONL or Parquet")
+    source.add_argument("--from-graph", action="store_true", help="the records in the graph")
+    training.add_argument("--mapping", help="column mapping file for a foreign layout")
+    training.add_argument("--out", required=True, help="the model file to write (JSON)")
+    training.add_argument("--chart", help="the m/u chart (default OUT.mu-chart.html)")
+    training.add_argument("--seed", type=int, default=1, help="random sampling seed")
+    match.set_defaults(handler=_match)
     res = sub.add_parser(
         "resolve", help="resolve a record file into the graph; write record_id,customer_id"
     )

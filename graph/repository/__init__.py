@@ -6,7 +6,7 @@
 
 from graph.repository.housekeeping import EventRepository, SettingsRepository, TraitRepository
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
-from graph.repository.profiles import Profile, ProfileRepository
+from graph.repository.profiles import Profile, ProfileRepository, model_records
 from graph.repository.unmerge import SplitRepository, Splitter
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "Splitter",
     "TraitRepository",
     "WriteResult",
+    "model_records",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,3 +80,20 @@ class ProfileRepository:
             devices=list(row["devices"]),
             record_count=int(row["record_count"]),
         )
+
+
+async def model_records(
+    driver: AsyncDriver, database: str, page: int = 5000
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """Every record's stated attributes (record id, golden values), in id order, by pages."""
+    after = ""
+    while True:
+        records, _, _ = await driver.execute_query(
+            q("record.model_records").query(), after=after, limit=page, database_=database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        for r in records:
+            yield r["record_id"], json.loads(r["golden"])
+        if len(records) < page:
+            return
+        after = records[-1]["record_id"]

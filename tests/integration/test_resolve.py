@@ -94,3 +94,37 @@ async def test_clear_graph_deletes_the_label_it_is_given_only(driver: AsyncDrive
     assert await clear_graph(driver, "neo4j", label) == 25
     after, _, _ = await driver.execute_query("MATCH (n) RETURN count(n) AS n")
     assert after[0]["n"] == before[0]["n"] - 25
+
+
+def test_match_train_reads_the_records_in_the_graph(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import json
+
+    from bench.synthetic import generate, write
+    from graph.driver import open_driver
+
+    dataset = generate(200, 11)
+    for row in dataset.records:  # ids of this run only
+        row["record_id"] = f"mt-{uuid.uuid4().hex[:6]}-{row['record_id']}"
+    write(dataset, tmp_path / "records.csv", tmp_path / "truth.csv")
+
+    async def load() -> None:
+        driver = await open_driver(settings)
+        try:
+            await resolve_file(settings, driver, tmp_path / "records.csv", require_empty=False,
+                               progress=None)  # fmt: skip
+        finally:
+            await driver.close()
+
+    asyncio.run(load())
+    out = tmp_path / "model.json"
+    assert main(["match", "train", "--from-graph", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] >= 500
+    saved = json.loads(out.read_text())
+    assert saved["format"] == "graphcdp-model/1"
+    assert saved["version"] == summary["version"]
+    assert [c["name"] for c in saved["scoring"]["comparisons"]][:2] == ["first_name", "last_name"]
+    assert (tmp_path / "model.mu-chart.html").stat().st_size > 10_000
