@@ -314,6 +314,10 @@ def _match(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    if args.what == "realtime-match":
+        from bench.realtime_match import main as bench_realtime
+
+        return bench_realtime(args.persons, args.arrivals, args.seed)
     if args.what == "resolve":
         from bench.resolve import main as bench_resolve
 
@@ -414,7 +418,7 @@ def _parser() -> argparse.ArgumentParser:
                      "when it is not empty)")  # fmt: skip
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
-    bench.add_argument("what", choices=["ingest", "resolve"])
+    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match"])
     bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
     bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")
     bench.add_argument("--seconds", type=float, default=10.0, help="length of freshness run")
@@ -423,6 +427,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--persons", type=int, default=2000, help="resolve: synthetic people")
     bench.add_argument("--seed", type=int, default=7, help="resolve: generator seed")
     bench.add_argument("--fresh", action="store_true", help="resolve: clear a non-empty graph")
+    bench.add_argument("--arrivals", type=int, default=200, help="realtime-match: new records")
     bench.set_defaults(handler=_bench)
 
     demo = sub.add_parser("demo", help="demo data")
