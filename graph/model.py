@@ -132,6 +132,9 @@ class Observation:
     kind: str = "identify"
     event: EventData | None = None
     always_record: bool = True
+    # (Record property, key) pairs the probabilistic model finds this record by
+    # (matching.features.blocking_keys); empty when it states nothing the model compares.
+    blocking: tuple[tuple[str, str], ...] = ()
 
     def person(self) -> tuple[set[str], set[str]]:
         """The folded first name and the birth date this states (empty sets when silent)."""
@@ -219,6 +222,29 @@ class GoldenUpdate:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A record the probabilistic model may match an observation with (found by a blocking
+    key), its stated attributes and its live customer."""
+
+    record_id: str
+    golden_json: str
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class MatchLink:
+    """The model's verdict on a pair: 'link' (above the link threshold) or 'review'."""
+
+    from_record: str
+    to_record: str
+    kind: Literal["link", "review"]
+    probability: float
+    match_weight: float
+    model_version: str
+    explanation_json: str  # [{comparison, level, weight, tf_adjustment}]
+
+
+@dataclass(frozen=True)
 class TraitUpdate:
     """A customer's computed traits after a batch, and the state they continue from."""
 
@@ -235,6 +261,7 @@ class Plan:
     blocked: set[str]  # identifier keys with blocked values seen in the batch
     golden: dict[str, GoldenUpdate] = field(default_factory=dict)  # customer_id -> update
     traits: dict[str, TraitUpdate] = field(default_factory=dict)  # customer_id -> update
+    matches: list[MatchLink] = field(default_factory=list)
 
 
 SplitKind = Literal["link", "identifier", "record", "block"]

@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES, IdentityRules, load_rules
 from traits.computed import Trait, load_traits
+
+if TYPE_CHECKING:
+    from matching.realtime import Matcher
 
 PREFIX = "GRAPHCDP_"
 _SIZE = re.compile(r"^[1-9][0-9]*[kmg]$")
@@ -79,6 +82,11 @@ class Settings:
     # Computed traits (YAML: traits: {name: {function, event, property, where, window_days}});
     # the defaults in traits/computed.py apply when unset.
     traits: Path | None = None
+    # The probabilistic model the worker scores records with (a `graphcdp match train` file);
+    # none: deterministic resolution only. Thresholds are match probabilities.
+    match_model: Path | None = None
+    match_link: float = 0.99
+    match_review: float = 0.90
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
     state_dir: Path = Path(".stack")
@@ -139,6 +147,15 @@ class Settings:
     def trait_definitions(self) -> tuple[Trait, ...]:
         """The computed traits: the defaults, or the file of ``traits``."""
         return load_traits(self.traits)
+
+    def matcher(self) -> Matcher | None:
+        """The active model with its thresholds, or None without ``match_model``."""
+        if self.match_model is None:
+            return None
+        from matching.realtime import Matcher, Thresholds
+        from matching.train import load_model
+
+        return Matcher(load_model(self.match_model), Thresholds(self.match_link, self.match_review))
 
     def rules(self) -> IdentityRules:
         """The identity rules: the defaults, overridden by the file of identity_rules."""
@@ -228,6 +245,16 @@ def _bool(var: str, raw: str) -> bool:
     raise SettingsError(var, raw, "expected true or false")
 
 
+def _probability(var: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(var, raw, "not a number") from None
+    if not 0 < value < 1:
+        raise SettingsError(var, raw, "must be a probability between 0 and 1 (exclusive)")
+    return value
+
+
 def _path(var: str, raw: str) -> Path:
     if not raw:
         raise SettingsError(var, raw, "must not be empty")
@@ -249,6 +276,9 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "tracking_plan": _path,
     "identity_rules": _path,
     "traits": _path,
+    "match_model": _path,
+    "match_link": _probability,
+    "match_review": _probability,
     "trait_refresh_seconds": _int_between(10, 86_400),
     "state_dir": _path,
     "neo4j_heap": _size,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from graph.model import ExistingCustomer, Identifier, Observation, Plan, TraitUpdate
+from graph.model import Candidate, ExistingCustomer, Identifier, Observation, Plan, TraitUpdate
 from matching.deterministic import resolve
+from matching.realtime import Matcher
 from matching.rules import DEFAULT_RULES, IdentityRules
 from traits.computed import (
     DEFAULT_TRAITS,
@@ -31,11 +32,21 @@ def plan_batch(
     holdings: Mapping[str, list[Identifier]],
     *,
     blocked_keys: frozenset[str] = frozenset(),
+    candidates: Mapping[str, list[Candidate]] | None = None,
     rules: IdentityRules = DEFAULT_RULES,
     traits: Sequence[Trait] = DEFAULT_TRAITS,
+    matcher: Matcher | None = None,
 ) -> Plan:
-    """Resolve the batch, then update the traits of every customer that got events or merged."""
-    plan = resolve(batch, existing, holdings, rules, blocked_keys=blocked_keys)
+    """Score the model's candidates (with a matcher), resolve the batch with the model links,
+    then update the traits of every customer that got events or merged."""
+    verdicts = matcher.verdicts(batch, candidates) if matcher and candidates else []
+    owners = {c.record_id: c.customer_id for cs in (candidates or {}).values() for c in cs}
+    links: dict[str, list[tuple[str, str]]] = {}
+    for v in verdicts:
+        if v.kind == "link":
+            links.setdefault(v.from_record, []).append((owners[v.to_record], v.to_record))
+    plan = resolve(batch, existing, holdings, rules, blocked_keys=blocked_keys, model_links=links)
+    plan.matches.extend(verdicts)
     if not traits:
         return plan
     states = {c.customer_id: c.trait_state for cs in existing.values() for c in cs}

@@ -9,6 +9,7 @@ from typing import Any
 
 from graph.model import Identifier, IdentifierType, InvalidIdentifier, Observation, iso_utc
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
+from matching.features import blocking_keys, model_record
 from matching.normalise import (
     DEFAULT_OPTIONS,
     NormaliseError,
@@ -80,6 +81,7 @@ def record_observation(
         attributes_json=json.dumps(attributes, separators=(",", ":"), sort_keys=True, default=str),
         golden=golden,
         kind="record",
+        blocking=blocking_keys(model_record(record_id.strip(), golden, options)),
     )
 
 

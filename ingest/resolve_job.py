@@ -106,8 +106,9 @@ async def resolve_file(
     rules = await RulesSource(
         settings.rules(), SettingsRepository(driver, database).identity_rules
     ).current()
+    matcher = settings.matcher()
     planner: Planner = functools.partial(
-        plan_batch, rules=rules, traits=settings.trait_definitions()
+        plan_batch, rules=rules, traits=settings.trait_definitions(), matcher=matcher
     )
     repo = IdentityRepository(driver, database)
     options = settings.normalise_options()
@@ -118,7 +119,7 @@ async def resolve_file(
     received_at = now_iso()
 
     async def flush() -> None:
-        result = await repo.apply(batch, planner)
+        result = await repo.apply(batch, planner, candidates=matcher is not None)
         report.merges += len(result.merges)
         report.conflicts += result.conflicts
         report.blocked_identifiers |= set(result.blocked)

@@ -27,6 +27,7 @@ from graph.model import (
     iso_utc,
 )
 from ingest.enrich import EnrichError, corrected_timestamp, parse_user_agent, utm_parameters
+from matching.features import blocking_keys, model_record
 from matching.normalise import (
     DEFAULT_OPTIONS,
     NormaliseError,
@@ -231,6 +232,7 @@ def observation(
         violations_json=_dumps(meta["violations"]) if meta.get("violations") else None,
         plan_version=str(meta["planVersion"]) if meta.get("planVersion") is not None else None,
     )
+    golden = _golden(traits, options) if call == "identify" else {}
     return Observation(
         record_id=message_id,
         source=meta["source"],
@@ -238,7 +240,8 @@ def observation(
         timestamp=str(timestamp),
         identifiers=identifiers,
         attributes_json=_dumps({"traits": traits, "context": context}),
-        golden=_golden(traits, options) if call == "identify" else {},
+        golden=golden,
+        blocking=blocking_keys(model_record(message_id, golden, options)) if golden else (),
         devices=_devices(envelope, context),
         kind=call,
         event=event,

@@ -192,6 +192,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
     traits = settings.trait_definitions()
+    matcher = settings.matcher()  # None: deterministic resolution only
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
@@ -241,7 +242,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
                 resolver: Planner = functools.partial(
-                    plan_batch, rules=await rules.current(), traits=traits
+                    plan_batch, rules=await rules.current(), traits=traits, matcher=matcher
                 )
                 in_flight = asyncio.create_task(
                     _process(batches, parsed, repo, producer, consumer, settings, stop, resolver)
@@ -280,7 +281,10 @@ async def _process(
     started = time.monotonic()
     if parsed.observations:
         observations = parsed.observations
-        result = await _with_backoff(lambda: repo.apply(observations, resolver), stop)
+        result = await _with_backoff(
+            lambda: repo.apply(observations, resolver, candidates=settings.match_model is not None),
+            stop,
+        )
     written = time.monotonic()
     sends = [
         await producer.send(topics.dlq, dead_letter(message, error), key=message.key)

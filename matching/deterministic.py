@@ -35,6 +35,7 @@ from matching.survivorship import (
     loads,
 )
 
+MODEL_PRIORITY = 7  # a model link ranks after every identifier type (user_id 1 ... anonymous_id 6)
 Reason = Literal["limit", "contradiction", "disagree", "kept_apart"]
 
 
@@ -55,6 +56,7 @@ def resolve(
     rules: IdentityRules = DEFAULT_RULES,
     *,
     blocked_keys: frozenset[str] = frozenset(),
+    model_links: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Plan:
     """Resolve each observation in batch order, refusing merges that break the rules.
 
@@ -65,6 +67,10 @@ def resolve(
             ``existing``), so limits are checked against the whole customer.
         rules: limits, priorities, degree caps and blocked values.
         blocked_keys: identifier keys an operator blocked (they join nothing).
+        model_links: record id -> [(customer id, candidate record id)]: pairs the
+            probabilistic model scored above its link threshold. A model link is a candidate
+            like an identifier, after every identifier type in priority (MODEL_PRIORITY),
+            under the same protection: limits, names that must agree, operators' splits.
 
     An observation joins the customers its linking identifiers (identifying, not blocked,
     not over their degree cap) lead to, strongest priority first, as long as the merged
@@ -134,13 +140,20 @@ def resolve(
         # Candidates, strongest linking identifier first, then oldest.
         best: dict[str, tuple[int, str]] = {}
         via: dict[str, str] = {}
-        reached: dict[str, list[Identifier]] = {}
+        reached: dict[str, list[tuple[bool, bool]]] = {}  # (weak, names must agree) per link
         for ident, current in links:
             for c in current:
-                reached.setdefault(c, []).append(ident)
-                rank = (rules.rule(ident.type).priority, created_at.get(c, ""))
+                rule = rules.rule(ident.type)
+                reached.setdefault(c, []).append((rules.is_weak(ident), rule.check_names))
+                rank = (rule.priority, created_at.get(c, ""))
                 if c not in best or rank < best[c]:
                     best[c], via[c] = rank, ident.key
+        for customer, candidate in (model_links or {}).get(obs.record_id, ()):
+            c = live(customer)
+            reached.setdefault(c, []).append((False, True))
+            rank = (MODEL_PRIORITY, created_at.get(c, ""))
+            if c not in best or rank < best[c]:
+                best[c], via[c] = rank, "model:" + candidate
         candidates = sorted(best, key=lambda c: (best[c], c))
         own = set(obs.identifiers)
         first_conflict = len(conflicts)
@@ -155,9 +168,9 @@ def resolve(
                 reason = "kept_apart"
             elif not rules.fits(pool | theirs):
                 reason = "limit"
-            elif all(rules.is_weak(i) for i in ways) and _contradicts(pool, theirs, rules):
+            elif all(weak for weak, _ in ways) and _contradicts(pool, theirs, rules):
                 reason = "contradiction"
-            elif all(rules.rule(i.type).check_names for i in ways) and not agree(
+            elif all(names_too for _, names_too in ways) and not agree(
                 pool_names, names.get(c, set()), pool_dobs, dobs.get(c, set())
             ):
                 reason = "disagree"

@@ -45,3 +45,24 @@ def _normalised(name: str, text: str, options: NormaliseOptions) -> str | None:
     if name == "dob":
         return text[:10]
     return " ".join(text.lower().split()) or None
+
+
+# The blocking keys a record is found by (one Record property each, indexed): the same pairs
+# as the model's blocking rules for predictions (matching.train).
+BLOCKING_RULES: dict[str, tuple[str, ...]] = {
+    "bk_email": ("email",),
+    "bk_phone": ("phone",),
+    "bk_last_dob": ("last_name", "dob"),
+    "bk_names": ("first_name", "last_name"),
+    "bk_post_last": ("postcode", "last_name"),
+}
+
+
+def blocking_keys(record: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
+    """(property, key) for every blocking rule whose columns the model record all has."""
+    keys = []
+    for prop, columns in BLOCKING_RULES.items():
+        values = [record.get(c) for c in columns]
+        if all(values):
+            keys.append((prop, "|".join(str(v) for v in values)))
+    return tuple(keys)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +50,13 @@ class TrainedModel:
     scoring: dict[str, Any]
     summary: dict[str, Any] = field(default_factory=dict)
     chart_html: str = ""
+    # column -> value -> term frequency in the training records (as Splink computes it: the
+    # value's share of the column's non-null values), for the in-process scorer
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": MODEL_FORMAT, "version": self.version, "summary": self.summary,
-                "splink": self.splink, "scoring": self.scoring}  # fmt: skip
+                "splink": self.splink, "scoring": self.scoring, "tf": self.tf}  # fmt: skip
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.as_dict(), indent=1, sort_keys=True))
@@ -62,7 +66,8 @@ def load_model(path: Path) -> TrainedModel:
     data = json.loads(path.read_text())
     if data.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path}: not a GraphCDP model file ({MODEL_FORMAT})")
-    return TrainedModel(data["version"], data["splink"], data["scoring"], data["summary"])
+    return TrainedModel(data["version"], data["splink"], data["scoring"], data["summary"],
+                        tf=data.get("tf", {}))  # fmt: skip
 
 
 def comparisons() -> list[Any]:
@@ -149,7 +154,22 @@ def train(
         "seed": seed,
         "splink": _splink_version(),
     }
-    return TrainedModel(version, splink_model, export_spec(splink_model, version), summary, chart)
+    scoring = export_spec(splink_model, version)
+    return TrainedModel(
+        version, splink_model, scoring, summary, chart, tf=_tf_tables(records, scoring)
+    )
+
+
+def _tf_tables(
+    records: Sequence[dict[str, str | None]], scoring: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    columns = {lv["tf_column"] for c in scoring["comparisons"] for lv in c["levels"]} - {None}
+    tables: dict[str, dict[str, float]] = {}
+    for column in sorted(columns):
+        counts = Counter(r[column] for r in records if r.get(column))
+        total = sum(counts.values())
+        tables[column] = {value: n / total for value, n in counts.items() if value} if total else {}
+    return tables
 
 
 def _splink_version() -> str:

@@ -1,7 +1,9 @@
 // name: identity.write_records
 // returns: record_id, customer_id (one row per record written). Each record keeps what it
 // states about the person (golden: JSON of its golden attributes; first_names, dobs folded),
-// for survivorship, explanations and splits; identity.write_golden sets the winners.
+// for survivorship, explanations and splits; identity.write_golden sets the winners. Its
+// blocking keys (bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last: matching.features)
+// let the probabilistic model find it as a candidate (match.candidates).
 // The customer also keeps every folded first name and birth date its records state
 // (first_names, dobs) for the agreement check of later links.
 UNWIND $rows AS row
@@ -15,7 +17,8 @@ WITH c, row
 MERGE (r:Record {record_id: row.record_id})
   ON CREATE SET r.source = row.source, r.kind = row.kind, r.received_at = row.received_at,
                 r.timestamp = row.timestamp, r.attributes = row.attributes,
-                r.golden = row.golden_json, r.first_names = row.first_names, r.dobs = row.dobs
+                r.golden = row.golden_json, r.first_names = row.first_names, r.dobs = row.dobs,
+                r += row.blocking
 MERGE (r)-[:BELONGS_TO]->(c)
 WITH c, r, row
 CALL (r, row) {

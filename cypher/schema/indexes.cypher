@@ -9,3 +9,8 @@ CREATE INDEX conflict_at IF NOT EXISTS FOR (n:Conflict) ON (n.at);
 CREATE INDEX identity_change_at IF NOT EXISTS FOR (n:IdentityChange) ON (n.at);
 CREATE FULLTEXT INDEX customer_text IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.email, n.phone];
 CREATE INDEX customer_traits_expire_at IF NOT EXISTS FOR (n:Customer) ON (n.traits_expire_at);
+CREATE INDEX record_bk_email IF NOT EXISTS FOR (n:Record) ON (n.bk_email);
+CREATE INDEX record_bk_phone IF NOT EXISTS FOR (n:Record) ON (n.bk_phone);
+CREATE INDEX record_bk_last_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_last_dob);
+CREATE INDEX record_bk_names IF NOT EXISTS FOR (n:Record) ON (n.bk_names);
+CREATE INDEX record_bk_post_last IF NOT EXISTS FOR (n:Record) ON (n.bk_post_last);

@@ -12,9 +12,11 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 
 from graph.cypher import q
 from graph.model import (
+    Candidate,
     ExistingCustomer,
     GoldenUpdate,
     Identifier,
+    MatchLink,
     Observation,
     Plan,
     TraitUpdate,
@@ -24,8 +26,9 @@ from graph.model import (
 
 class Planner(Protocol):
     """Resolution is pure logic (matching.deterministic.resolve); the repository only feeds
-    it: the batch, the customers its identifiers lead to, what each of them holds, and the
-    identifier values an operator blocked."""
+    it: the batch, the customers its identifiers lead to, what each of them holds, the
+    identifier values an operator blocked, and (only when the repository is asked to find
+    them) the probabilistic model's candidate records for each observation."""
 
     def __call__(
         self,
@@ -34,6 +37,7 @@ class Planner(Protocol):
         holdings: Mapping[str, list[Identifier]],
         *,
         blocked_keys: frozenset[str] = ...,
+        candidates: Mapping[str, list[Candidate]] = ...,
     ) -> Plan: ...
 
 
@@ -62,19 +66,23 @@ class IdentityRepository:
         self._driver = driver
         self._database = database
 
-    async def apply(self, batch: Sequence[Observation], planner: Planner) -> WriteResult:
+    async def apply(
+        self, batch: Sequence[Observation], planner: Planner, *, candidates: bool = False
+    ) -> WriteResult:
         """Lock the batch's identifiers, plan with what the graph holds, write; retried whole.
 
         The identifiers are write-locked first (sorted, to keep the lock order stable), so a
         concurrent batch that shares an identifier waits and then sees this one's customers.
+        With ``candidates``, records sharing a blocking key with an observation are found
+        (match.candidates), their customers locked and read, and passed to the planner.
         """
         async with self._driver.session(database=self._database) as session:
-            return await session.execute_write(self._apply, list(batch), planner)
+            return await session.execute_write(self._apply, list(batch), planner, candidates)
 
     @staticmethod
     @unit_of_work(metadata={"query": "identity.apply_batch"})
     async def _apply(
-        tx: AsyncManagedTransaction, batch: list[Observation], planner: Planner
+        tx: AsyncManagedTransaction, batch: list[Observation], planner: Planner, find: bool
     ) -> WriteResult:
         now = now_iso()
         # Replays first: a message already applied must not even create identifiers.
@@ -97,26 +105,34 @@ class IdentityRepository:
             if not fresh:
                 return WriteResult({}, {}, (), (), tuple(sorted(known)))
         keys = [i.key for i in idents]
+        found_candidates = await _candidates(tx, fresh) if find else {}
+        linked = sorted({c.customer_id for cs in found_candidates.values() for c in cs})
+        extra = linked
         # Lock the customers the keys lead to, then read them, until no unlocked customer
         # shows up: a merge or an attach by another worker has then fully happened or not at
         # all, so records and events never land on a customer that has just become a redirect.
         held_locks: set[str] = set()
-        extra: list[str] = []
         while True:
             cursor = await tx.run(
                 q("identity.lock_customers").text, keys=keys if not held_locks else [],
                 customer_ids=extra, now=now,
             )  # fmt: skip
             held_locks |= set((await cursor.single(strict=True))["locked"])
-            existing, ops = await _reach(tx, keys)
+            existing, ops = await _reach(tx, keys, linked)
             extra = sorted({c.customer_id for cs in existing.values() for c in cs} - held_locks)
             if not extra:
                 break
-        holdings = await _holdings(tx, fresh, existing)
-        resolution = planner(fresh, existing, holdings, blocked_keys=ops)
+        holdings = await _holdings(tx, fresh, existing, found_candidates)
+        if found_candidates:
+            resolution = planner(
+                fresh, existing, holdings, blocked_keys=ops, candidates=found_candidates
+            )
+        else:
+            resolution = planner(fresh, existing, holdings, blocked_keys=ops)
         placed = resolution.assignments
         merges: list[dict[str, Any]] = [
-            {"survivor": p.customer_id, "loser": loser, "cause": "rule", "actor": "resolver",
+            {"survivor": p.customer_id, "loser": loser, "actor": "resolver",
+             "cause": "model" if p.merged_via[loser][1].startswith("model:") else "rule",
              "record_id": p.merged_via[loser][0], "identifier": p.merged_via[loser][1],
              "detail": None, "change_id": change_id("merge", p.customer_id, loser)}
             for p in placed
@@ -134,6 +150,11 @@ class IdentityRepository:
         if rows:
             cursor = await tx.run(q("identity.write_records").text, rows=rows, now=now)
             written = {row["record_id"]: row["customer_id"] async for row in cursor}
+        if resolution.matches:
+            await (
+                await tx.run(q("match.write_links").text, links=_links(resolution.matches),
+                             now=now)
+            ).consume()  # fmt: skip
         if resolution.golden:
             await (
                 await tx.run(q("identity.write_golden").text, rows=golden_rows(resolution.golden))
@@ -181,11 +202,46 @@ class IdentityRepository:
         )
 
 
+async def _candidates(
+    tx: AsyncManagedTransaction, batch: Sequence[Observation], per_record: int = 50
+) -> dict[str, list[Candidate]]:
+    """Records sharing a blocking key with each observation that has some (match.candidates)."""
+    rows = [
+        {"record_id": o.record_id, **{prop: None for prop in _BLOCKING_PROPS}, **dict(o.blocking)}
+        for o in batch
+        if o.blocking
+    ]
+    if not rows:
+        return {}
+    cursor = await tx.run(q("match.candidates").text, rows=rows, per_record=per_record)
+    found: dict[str, list[Candidate]] = {}
+    async for r in cursor:
+        found.setdefault(r["record_id"], []).append(
+            Candidate(r["candidate"], r["golden"] or "{}", r["customer_id"])
+        )
+    return found
+
+
+_BLOCKING_PROPS = ("bk_email", "bk_phone", "bk_last_dob", "bk_names", "bk_post_last")
+
+
+def _links(matches: Sequence[MatchLink]) -> list[dict[str, Any]]:
+    return [
+        {"from": m.from_record, "to": m.to_record, "kind": m.kind, "probability": m.probability,
+         "match_weight": m.match_weight, "model_version": m.model_version,
+         "explanation": m.explanation_json}
+        for m in matches
+    ]  # fmt: skip
+
+
 async def _reach(
-    tx: AsyncManagedTransaction, keys: list[str]
+    tx: AsyncManagedTransaction, keys: list[str], customer_ids: list[str]
 ) -> tuple[dict[str, list[ExistingCustomer]], frozenset[str]]:
-    """The customers each key leads to, and the keys an operator blocked."""
-    cursor = await tx.run(q("identity.customers_for_identifiers").text, keys=keys)
+    """The customers each key leads to (and each customer id, under ``customer:<id>``), and
+    the keys an operator blocked."""
+    cursor = await tx.run(
+        q("identity.customers_for_identifiers").text, keys=keys, customer_ids=customer_ids
+    )
     row = await cursor.single()
     if row is None:
         return {}, frozenset()
@@ -206,6 +262,7 @@ async def _holdings(
     tx: AsyncManagedTransaction,
     batch: Sequence[Observation],
     existing: Mapping[str, list[ExistingCustomer]],
+    candidates: Mapping[str, list[Candidate]],
 ) -> dict[str, list[Identifier]]:
     """What the reached customers hold, read in full only where resolution can use it.
 
@@ -227,8 +284,9 @@ async def _holdings(
             for c in owners:
                 reached.add(c.customer_id)
                 partial.setdefault(c.customer_id, set()).add(ident.key)
-        if unknown or len(reached) > 1:
-            full |= reached
+        linked = {c.customer_id for c in candidates.get(obs.record_id, [])}
+        if unknown or len(reached | linked) > 1:
+            full |= reached | linked
     holdings = {c: [Identifier.from_key(k) for k in sorted(keys)] for c, keys in partial.items()}
     if full:
         cursor = await tx.run(q("identity.holdings_of").text, ids=sorted(full))
@@ -334,6 +392,7 @@ def _row(obs: Observation, customer_id: str) -> dict[str, Any]:
         "first_names": sorted(names),
         "dobs": sorted(dobs),
         "golden_json": dumps(obs.golden),
+        "blocking": dict(obs.blocking),
         "customer_id": customer_id,
         "record_id": obs.record_id,
         "source": obs.source,

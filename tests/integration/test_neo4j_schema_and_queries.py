@@ -59,6 +59,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "attributes": "{}",
         "golden_json": json.dumps({"email": f"{tag}@example.com"}),
         "first_names": ["ada"],
+        "blocking": {"bk_email": f"{tag}@example.com"},
         "dobs": [],
         "identifier_keys": [f"email:{tag}@example.com"],
         "devices": [
@@ -131,7 +132,10 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             ],
             "now": now,
         },
-        "identity.customers_for_identifiers": {"keys": [f"email:{tag}@example.com"]},
+        "identity.customers_for_identifiers": {
+            "keys": [f"email:{tag}@example.com"],
+            "customer_ids": [f"cus_{tag}"],
+        },
         "identity.merge_customers": {
             "merges": [
                 {
@@ -173,6 +177,33 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
         "record.customers_of_records": {"ids": [f"rec_{tag}"]},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5},
+        "match.candidates": {
+            "rows": [
+                {
+                    "record_id": f"rec_new_{tag}",
+                    "bk_email": f"{tag}@example.com",
+                    "bk_phone": None,
+                    "bk_last_dob": None,
+                    "bk_names": None,
+                    "bk_post_last": None,
+                }
+            ],
+            "per_record": 5,
+        },
+        "match.write_links": {
+            "links": [
+                {
+                    "from": f"rec_{tag}",
+                    "to": f"rec_{tag}",
+                    "kind": "review",
+                    "probability": 0.95,
+                    "match_weight": 4.2,
+                    "model_version": "m1",
+                    "explanation": "[]",
+                }
+            ],
+            "now": now,
+        },
         "identity.get_cluster": {"customer_id": f"cus_{tag}", "now": now},
         "identity.write_traits": {
             "rows": [

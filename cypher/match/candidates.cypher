@@ -1,0 +1,27 @@
+// name: match.candidates
+// returns: record_id, candidate (a record sharing a blocking key, not detached), golden (its
+// stated attributes, JSON), customer_id (its live customer); at most $per_record candidates
+// per row of $rows [{record_id, bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last}]
+// (null keys find nothing). Each branch is one index seek on a Record property.
+UNWIND $rows AS row
+CALL (row) {
+  CALL (row) {
+    MATCH (s:Record {bk_email: row.bk_email}) RETURN s
+    UNION
+    MATCH (s:Record {bk_phone: row.bk_phone}) RETURN s
+    UNION
+    MATCH (s:Record {bk_last_dob: row.bk_last_dob}) RETURN s
+    UNION
+    MATCH (s:Record {bk_names: row.bk_names}) RETURN s
+    UNION
+    MATCH (s:Record {bk_post_last: row.bk_post_last}) RETURN s
+  }
+  WITH s
+  WHERE s.record_id <> row.record_id AND NOT coalesce(s.detached, false)
+  RETURN s
+  ORDER BY s.record_id
+  LIMIT $per_record
+}
+MATCH (s)-[:BELONGS_TO]->(c:Customer)
+RETURN row.record_id AS record_id, s.record_id AS candidate, s.golden AS golden,
+       c.customer_id AS customer_id

@@ -1,0 +1,79 @@
+"""Real-time matching: an observation's candidate records scored with the active model.
+
+Pure logic over plain values: the repository finds candidates by blocking key
+(match.candidates), this scores them in-process (:mod:`matching.scorer`, Splink's numbers)
+and sorts them by threshold. At or above ``link`` (a match probability) a pair is a model
+link: resolution may join the records, under the identity rules; between ``review`` and
+``link`` it is a REVIEW candidate for a person to decide. Every verdict keeps the model
+version, the weight, the probability and each comparison's contribution (the explanation).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from graph.model import Candidate, MatchLink, Observation
+from matching.features import model_record
+from matching.scorer import Score, Scorer
+from matching.train import TrainedModel
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    link: float = 0.99
+    review: float = 0.90
+
+
+class Matcher:
+    """A loaded model, ready to score observations against their candidates."""
+
+    def __init__(self, model: TrainedModel, thresholds: Thresholds = Thresholds()) -> None:
+        self.version = model.version
+        self.thresholds = thresholds
+        self._scorer = Scorer(model.scoring)
+        self._tf = model.tf
+
+    def features(self, record_id: str, golden: Mapping[str, Any]) -> dict[str, Any]:
+        """The model record with its term frequencies (``tf_<column>``; None when unseen)."""
+        out: dict[str, Any] = dict(model_record(record_id, golden))
+        for column, table in self._tf.items():
+            value = out.get(column)
+            out["tf_" + column] = table.get(value) if value else None
+        return out
+
+    def verdicts(
+        self, batch: Sequence[Observation], candidates: Mapping[str, Sequence[Candidate]]
+    ) -> list[MatchLink]:
+        """The pairs at or above the review threshold, strongest first per observation."""
+        out = []
+        for obs in batch:
+            found = candidates.get(obs.record_id)
+            if not found:
+                continue
+            left = self.features(obs.record_id, obs.golden)
+            scored = []
+            for candidate in found:
+                right = self.features(candidate.record_id, json.loads(candidate.golden_json))
+                scored.append((self._scorer.score(left, right), candidate))
+            scored.sort(key=lambda pair: -pair[0].match_weight)
+            for score, candidate in scored:
+                if score.probability < self.thresholds.review:
+                    continue
+                kind: Literal["link", "review"] = (
+                    "link" if score.probability >= self.thresholds.link else "review"
+                )
+                out.append(MatchLink(obs.record_id, candidate.record_id, kind, score.probability,
+                                     score.match_weight, self.version, explain(score)))  # fmt: skip
+        return out
+
+
+def explain(score: Score) -> str:
+    """The waterfall of a score as JSON: each comparison's level and weight, in order."""
+    return json.dumps(
+        [{"comparison": c.comparison, "level": c.level, "weight": round(c.weight, 4),
+          "tf_adjustment": round(c.tf_adjustment, 4)} for c in score.contributions],
+        separators=(",", ":"),
+    )  # fmt: skip
