@@ -2,9 +2,10 @@
 
 Pure logic over plain values: the repository finds candidates by blocking key
 (match.candidates), this scores them in-process (:mod:`matching.scorer`, Splink's numbers)
-and sorts them by threshold. At or above ``link`` (a match probability) a pair is a model
-link: resolution may join the records, under the identity rules; between ``review`` and
-``link`` it is a REVIEW candidate for a person to decide. Every verdict keeps the model
+and sorts them by threshold. At or above ``link`` (a match probability), and corroborated by
+more than names (:func:`corroborated`), a pair is a model link: resolution may join the
+records, under the identity rules; otherwise at or above ``review`` it is a REVIEW candidate
+for a person to decide. Every verdict keeps the model
 version, the weight, the probability and each comparison's contribution (the explanation).
 """
 
@@ -63,11 +64,30 @@ class Matcher:
                 if score.probability < self.thresholds.review:
                     continue
                 kind: Literal["link", "review"] = (
-                    "link" if score.probability >= self.thresholds.link else "review"
+                    "link"
+                    if score.probability >= self.thresholds.link and corroborated(score)
+                    else "review"
                 )
                 out.append(MatchLink(obs.record_id, candidate.record_id, kind, score.probability,
                                      score.match_weight, self.version, explain(score)))  # fmt: skip
         return out
+
+
+# Comparisons many people share a value of: agreement on these alone is a namesake, not proof.
+NAMESAKE = frozenset({"first_name", "last_name", "city"})
+
+
+def corroborated(score: Score) -> bool:
+    """Whether something beyond the name and the town agrees (a birth date, the same email, a
+    phone, an address or postcode): the model never links two records on a common name alone;
+    such a pair goes to review. An email that only shares its user name (``wei_zhang@`` at two
+    providers) is built from the name, so it does not count."""
+    return any(
+        c.comparison not in NAMESAKE
+        and c.weight > 0
+        and (c.comparison != "email" or c.level.lower().startswith("exact match on email"))
+        for c in score.contributions
+    )
 
 
 def explain(score: Score) -> str:

@@ -20,6 +20,7 @@ from resolvers.identity.types import (
     IdentityGraph,
     IdentityLink,
     IdentityRecord,
+    ModelLink,
 )
 
 
@@ -151,6 +152,9 @@ class Customer:
                     why=link.why,
                 )
                 for link in explain(records, info.context.rules)
+            ],
+            model_links=[
+                ModelLink.from_row(r["record_id"], m) for r in rows for m in r.get("matches", [])
             ],
             merges=[IdentityChange.from_row(m) for m in merges if m["kind"] == "merge"],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import strawberry
@@ -88,11 +89,49 @@ class IdentityLink:
     why: str
 
 
+@strawberry.type(description="One comparison's part in a model score (a waterfall step).")
+class WaterfallStep:
+    comparison: str
+    level: str
+    weight: float
+    tf_adjustment: float
+
+
+@strawberry.type(description="A probabilistic link between two records, with its reasons.")
+class ModelLink:
+    record_id: strawberry.ID
+    other_record_id: strawberry.ID
+    probability: float
+    match_weight: float
+    model_version: str
+    waterfall: list[WaterfallStep]
+
+    @strawberry.field(description='The waterfall in words: "first_name: exact match +6.3; ..."')
+    def summary(self) -> str:
+        return "; ".join(
+            f"{s.comparison}: {s.level.lower()} {s.weight + s.tf_adjustment:+.1f}"
+            for s in self.waterfall
+        )
+
+    @classmethod
+    def from_row(cls, record_id: str, row: dict[str, Any]) -> ModelLink:
+        steps = json.loads(row.get("explanation") or "[]")
+        return cls(
+            record_id=strawberry.ID(record_id),
+            other_record_id=strawberry.ID(row["to"]),
+            probability=float(row["probability"]),
+            match_weight=float(row["match_weight"]),
+            model_version=str(row["model_version"]),
+            waterfall=[WaterfallStep(**step) for step in steps],
+        )
+
+
 @strawberry.type(description="The records, identifiers and links of a customer, explained.")
 class IdentityGraph:
     records: list[IdentityRecord]
     identifiers: list[HeldIdentifier]
     links: list[IdentityLink]
+    model_links: list[ModelLink]
     merges: list[IdentityChange]
 
 

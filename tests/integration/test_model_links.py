@@ -20,6 +20,7 @@ from ingest.records import record_observation
 from matching.features import model_record
 from matching.realtime import Matcher, Thresholds
 from matching.train import TrainedModel, load_model, train
+from resolvers.identity.types import ModelLink
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,10 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     path: Path = tmp_path_factory.mktemp("model") / "model.json"
     trained.save(path)
     return load_model(path)
+
+
+def _prior(model: TrainedModel) -> float:
+    return float(model.scoring["prior_weight"])
 
 
 def _record(record_id: str, **columns: str) -> Observation:
@@ -83,6 +88,14 @@ async def test_a_model_link_joins_records_no_identifier_joins(
     why = json.loads(link["why"])
     assert [w["comparison"] for w in why][:3] == ["first_name", "last_name", "dob"]
     assert why[0]["level"] == "Exact match on first_name"
+    # The customer's identity graph explains the model link as a waterfall.
+    rows = await ProfileRepository(driver, "neo4j").identity_graph(first.written[f"{tag}-1"])
+    (model_link,) = [ModelLink.from_row(r["record_id"], m) for r in rows for m in r["matches"]]
+    assert (model_link.record_id, model_link.other_record_id) == (f"{tag}-2", f"{tag}-1")
+    assert model_link.summary().startswith("first_name: exact match on first_name +")
+    assert sum(s.weight + s.tf_adjustment for s in model_link.waterfall) == pytest.approx(
+        model_link.match_weight - _prior(model), abs=1e-3
+    )
 
 
 async def test_model_links_respect_the_identity_rules(

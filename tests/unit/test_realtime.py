@@ -1,0 +1,44 @@
+"""Model verdicts: corroboration beyond names, and the explanation's shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from matching.realtime import corroborated, explain
+from matching.scorer import Contribution, Score
+
+pytestmark = pytest.mark.unit
+
+
+def _score(*parts: tuple[str, str, float]) -> Score:
+    contributions = tuple(Contribution(c, level, 1, w, 0.0) for c, level, w in parts)
+    return Score(sum(w for _, _, w in parts), 0.999, contributions)
+
+
+@pytest.mark.parametrize(
+    ("parts", "linked"),
+    [
+        ([("first_name", "Exact match on first_name", 6.0),
+          ("last_name", "Exact match on last_name", 7.0), ("city", "Exact match on city", 1.0)],
+         False),
+        ([("first_name", "Exact match on first_name", 6.0),
+          ("email", "Exact match on username", 9.6)], False),
+        ([("first_name", "Exact match on first_name", 6.0),
+          ("email", "Exact match on email", 11.6)], True),
+        ([("last_name", "Exact match on last_name", 7.0), ("dob", "Exact match on dob", 11.0)],
+         True),
+        ([("last_name", "Exact match on last_name", 7.0), ("phone", "All other", -1.0)], False),
+    ],
+)  # fmt: skip
+def test_a_link_needs_more_than_a_name(parts: list[tuple[str, str, float]], linked: bool) -> None:
+    assert corroborated(_score(*parts)) is linked
+
+
+def test_the_explanation_lists_every_comparison_in_order() -> None:
+    steps = json.loads(explain(_score(("first_name", "Exact", 6.123456), ("dob", "Else", -2.0))))
+    assert steps == [
+        {"comparison": "first_name", "level": "Exact", "weight": 6.1235, "tf_adjustment": 0.0},
+        {"comparison": "dob", "level": "Else", "weight": -2.0, "tf_adjustment": 0.0},
+    ]
