@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from graphcdp.settings import Settings, SettingsError
 
@@ -144,12 +145,30 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
 
 def _resolve(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
+    import dataclasses
     import json
     from pathlib import Path
 
     from graph.driver import open_driver
     from ingest.importer import ImportFileError, MappingError
     from ingest.resolve_job import NotEmpty, resolve_file, write_clusters
+
+    if args.model:
+        settings = dataclasses.replace(settings, match_model=Path(args.model))
+    if args.train:
+        from matching.train import train
+
+        try:
+            records = _file_records(settings, Path(args.input), args.mapping)
+        except (ImportFileError, MappingError, FileNotFoundError) as err:
+            print(f"graphcdp resolve: {err}", file=sys.stderr)
+            return 2
+        model = train(records)
+        model_path = Path(args.output).with_suffix(".model.json")
+        model.save(model_path)
+        print(f"graphcdp resolve: trained model {model.version} on {len(records)} records "
+              f"({model_path})", file=sys.stderr)  # fmt: skip
+        settings = dataclasses.replace(settings, match_model=model_path)
 
     async def run() -> int:
         driver = await open_driver(settings)
@@ -266,12 +285,28 @@ def _traits(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _file_records(
+    settings: Settings, path: Path, mapping: str | None
+) -> list[dict[str, str | None]]:
+    """The model records of a record file (rejected rows left out)."""
+    from ingest.importer import Reject, load_mapping, read_records
+    from matching.features import model_record
+
+    options = settings.normalise_options()
+    loaded = load_mapping(mapping, "records") if mapping else None
+    return [
+        model_record(item.record_id, item.to_message(), options)
+        for item in read_records(path, loaded)
+        if not isinstance(item, Reject)
+    ]
+
+
 def _match(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import json
     from pathlib import Path
 
-    from ingest.importer import ImportFileError, MappingError, Reject, load_mapping, read_records
+    from ingest.importer import ImportFileError, MappingError
     from matching.features import model_record
     from matching.train import train
 
@@ -292,10 +327,7 @@ def _match(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(read())
     else:
         try:
-            mapping = load_mapping(args.mapping, "records") if args.mapping else None
-            for item in read_records(Path(args.input), mapping):
-                if not isinstance(item, Reject):
-                    records.append(model_record(item.record_id, item.to_message(), options))
+            records = _file_records(settings, Path(args.input), args.mapping)
         except (ImportFileError, MappingError, FileNotFoundError) as err:
             print(f"graphcdp match: {err}", file=sys.stderr)
             return 2
@@ -416,6 +448,11 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("--rejects", help="where rejected rows go (default FILE.rejects.jsonl)")
     res.add_argument("--fresh", action="store_true", help="clear the graph first (required "
                      "when it is not empty)")  # fmt: skip
+    model = res.add_mutually_exclusive_group()
+    model.add_argument("--model", help="match probabilistically with this model file too")
+    model.add_argument(
+        "--train", action="store_true", help="train on the input first (OUTPUT.model.json)"
+    )
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
     bench.add_argument("what", choices=["ingest", "resolve", "realtime-match"])
