@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphcdp.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from matching.train import TrainedModel
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,6 +314,8 @@ def _match(settings: Settings, args: argparse.Namespace) -> int:
     from matching.features import model_record
     from matching.train import train
 
+    if args.action in ("activate", "deactivate", "list"):
+        return _match_versions(settings, args)
     options = settings.normalise_options()
     records: list[dict[str, str | None]] = []
     if args.from_graph:
@@ -340,9 +346,66 @@ def _match(settings: Settings, args: argparse.Namespace) -> int:
     model.save(out)
     chart = Path(args.chart) if args.chart else out.with_suffix(".mu-chart.html")
     chart.write_text(model.chart_html)
+    if args.register or args.activate:
+        asyncio.run(_store_model(settings, model, activate=args.activate))
     print(json.dumps({"model": str(out), "version": model.version, "chart": str(chart),
-                      **model.summary}, indent=2))  # fmt: skip
+                      "stored": bool(args.register or args.activate),
+                      "active": bool(args.activate), **model.summary}, indent=2))  # fmt: skip
     return 0
+
+
+async def _store_model(settings: Settings, model: TrainedModel, *, activate: bool) -> None:
+    import json
+
+    from graph.driver import open_driver
+    from graph.repository import ModelRepository, SettingsRepository
+
+    driver = await open_driver(settings)
+    try:
+        await ModelRepository(driver, settings.neo4j_database).put(
+            model.version, model.text(), json.dumps(model.summary), model.summary["trained_at"]
+        )
+        if activate:
+            await SettingsRepository(driver, settings.neo4j_database).put(
+                ModelRepository.ACTIVE, model.version, "cli"
+            )
+    finally:
+        await driver.close()
+
+
+def _match_versions(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from graph.driver import open_driver
+    from graph.repository import ModelRepository, SettingsRepository
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        models = ModelRepository(driver, settings.neo4j_database)
+        in_graph = SettingsRepository(driver, settings.neo4j_database)
+        try:
+            if args.action == "activate":
+                if await models.get(args.version) is None:
+                    print(f"graphcdp match: no stored model {args.version}", file=sys.stderr)
+                    return 2
+                await in_graph.put(ModelRepository.ACTIVE, args.version, "cli")
+                print(f"graphcdp match: {args.version} is active (workers follow within 5 s)")
+                return 0
+            if args.action == "deactivate":
+                await in_graph.put(ModelRepository.ACTIVE, "", "cli")
+                print("graphcdp match: no active model (workers follow within 5 s)")
+                return 0
+            active = await in_graph.text(ModelRepository.ACTIVE)
+            for row in await models.versions():
+                mark = "*" if active and active[0] == row["version"] else " "
+                print(f"{mark} {row['version']}  trained {row['trained_at']}  "
+                      f"{json.loads(row['summary']).get('records')} records")  # fmt: skip
+            return 0
+        finally:
+            await driver.close()
+
+    return asyncio.run(run())
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -438,6 +501,13 @@ def _parser() -> argparse.ArgumentParser:
     training.add_argument("--out", required=True, help="the model file to write (JSON)")
     training.add_argument("--chart", help="the m/u chart (default OUT.mu-chart.html)")
     training.add_argument("--seed", type=int, default=1, help="random sampling seed")
+    training.add_argument("--register", action="store_true", help="store it in the graph")
+    training.add_argument("--activate", action="store_true",
+                          help="store it and make it the model the workers use")  # fmt: skip
+    activate = match_sub.add_parser("activate", help="make a stored model the active one")
+    activate.add_argument("version")
+    match_sub.add_parser("deactivate", help="match with no model (deterministic rules only)")
+    match_sub.add_parser("list", help="the stored models (* marks the active one)")
     match.set_defaults(handler=_match)
     res = sub.add_parser(
         "resolve", help="resolve a record file into the graph; write record_id,customer_id"

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from neo4j import AsyncDriver
+
 from graph.model import Candidate, ExistingCustomer, Identifier, Observation, Plan, TraitUpdate
+from graph.repository import ModelRepository, SettingsRepository
+from graphcdp.settings import Settings
 from matching.deterministic import resolve
-from matching.realtime import Matcher
+from matching.realtime import Matcher, ModelSource, Thresholds
 from matching.rules import DEFAULT_RULES, IdentityRules
 from traits.computed import (
     DEFAULT_TRAITS,
@@ -72,3 +76,16 @@ def facts(obs: Observation) -> EventFact:
         obs.timestamp,
         properties if isinstance(properties, dict) else {},
     )
+
+
+def model_source(settings: Settings, driver: AsyncDriver) -> ModelSource:
+    """The model file of GRAPHCDP_MATCH_MODEL, else the graph's active model version."""
+    stored = ModelRepository(driver, settings.neo4j_database)
+    in_graph = SettingsRepository(driver, settings.neo4j_database)
+
+    async def active() -> str | None:
+        found = await in_graph.text(ModelRepository.ACTIVE)
+        return found[0] if found and found[0] else None  # "" after `match deactivate`
+
+    thresholds = Thresholds(settings.match_link, settings.match_review)
+    return ModelSource(active, stored.get, thresholds, fixed=settings.matcher())

@@ -28,7 +28,7 @@ from graph.model import Observation, now_iso
 from graph.repository import IdentityRepository, Planner, SettingsRepository
 from graphcdp.settings import Settings
 from ingest.importer import Reject, load_mapping, read_records, write_rejects
-from ingest.planning import plan_batch
+from ingest.planning import model_source, plan_batch
 from ingest.records import record_observation
 from ingest.spec import ENVELOPE_KEY, InvalidEvent
 from matching.rules import RulesSource
@@ -106,7 +106,7 @@ async def resolve_file(
     rules = await RulesSource(
         settings.rules(), SettingsRepository(driver, database).identity_rules
     ).current()
-    matcher = settings.matcher()
+    matcher = await model_source(settings, driver).current()
     planner: Planner = functools.partial(
         plan_batch, rules=rules, traits=settings.trait_definitions(), matcher=matcher
     )

@@ -47,7 +47,7 @@ from graph.repository import (
     WriteResult,
 )
 from graphcdp.settings import Settings
-from ingest.planning import plan_batch
+from ingest.planning import model_source, plan_batch
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent, observation
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
@@ -192,7 +192,6 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
     traits = settings.trait_definitions()
-    matcher = settings.matcher()  # None: deterministic resolution only
     driver = await open_driver(settings)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
@@ -221,6 +220,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     rules = RulesSource(
         settings.rules(), SettingsRepository(driver, settings.neo4j_database).identity_rules
     )
+    models = model_source(settings, driver)
     refresh_at = 0.0
     try:
         while not stop.is_set():
@@ -241,11 +241,22 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 # (While partitions are being revoked, fetched messages are left uncommitted:
                 # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
+                matcher = await models.current()  # None: deterministic resolution only
                 resolver: Planner = functools.partial(
                     plan_batch, rules=await rules.current(), traits=traits, matcher=matcher
                 )
                 in_flight = asyncio.create_task(
-                    _process(batches, parsed, repo, producer, consumer, settings, stop, resolver)
+                    _process(
+                        batches,
+                        parsed,
+                        repo,
+                        producer,
+                        consumer,
+                        settings,
+                        stop,
+                        resolver,
+                        find=matcher is not None,
+                    )
                 )
         if in_flight is not None:
             await in_flight
@@ -274,6 +285,8 @@ async def _process(
     settings: Settings,
     stop: asyncio.Event,
     resolver: Planner,
+    *,
+    find: bool = False,
 ) -> None:
     topics = settings.topics
     messages = [m for msgs in batches.values() for m in msgs]
@@ -282,7 +295,7 @@ async def _process(
     if parsed.observations:
         observations = parsed.observations
         result = await _with_backoff(
-            lambda: repo.apply(observations, resolver, candidates=settings.match_model is not None),
+            lambda: repo.apply(observations, resolver, candidates=find),
             stop,
         )
     written = time.monotonic()

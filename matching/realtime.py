@@ -12,14 +12,18 @@ version, the weight, the probability and each comparison's contribution (the exp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from graph.model import Candidate, MatchLink, Observation
 from matching.features import model_record
 from matching.scorer import Score, Scorer
-from matching.train import TrainedModel
+from matching.train import TrainedModel, parse_model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,42 @@ def explain(score: Score) -> str:
           "tf_adjustment": round(c.tf_adjustment, 4)} for c in score.contributions],
         separators=(",", ":"),
     )  # fmt: skip
+
+
+class ModelSource:
+    """The model the workers match with: a fixed one (a file setting), or the version the
+    graph's ``active_model`` setting names, re-read every ``ttl`` seconds so every worker
+    follows ``graphcdp match activate`` within ``ttl``.
+
+    ``active`` returns the active version (None: none), ``fetch`` a version's model text.
+    """
+
+    def __init__(
+        self,
+        active: Callable[[], Awaitable[str | None]],
+        fetch: Callable[[str], Awaitable[str | None]],
+        thresholds: Thresholds,
+        fixed: Matcher | None = None,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._active, self._fetch, self._thresholds = active, fetch, thresholds
+        self._fixed, self._ttl, self._clock = fixed, ttl, clock
+        self._checked = float("-inf")
+        self._matcher: Matcher | None = fixed
+
+    async def current(self) -> Matcher | None:
+        if self._fixed is not None or self._clock() - self._checked < self._ttl:
+            return self._matcher
+        version = await self._active()
+        self._checked = self._clock()
+        if version is None:
+            self._matcher = None
+        elif self._matcher is None or self._matcher.version != version:
+            text = await self._fetch(version)
+            if text is None:
+                log.error("the active model %s is not in the graph; matching is off", version)
+                self._matcher = None
+            else:
+                self._matcher = Matcher(parse_model(text, f"model {version}"), self._thresholds)
+        return self._matcher

@@ -59,13 +59,25 @@ class TrainedModel:
                 "splink": self.splink, "scoring": self.scoring, "tf": self.tf}  # fmt: skip
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.as_dict(), indent=1, sort_keys=True))
+        path.write_text(self.text())
+
+    def text(self) -> str:
+        return json.dumps(self.as_dict(), indent=1, sort_keys=True)
 
 
 def load_model(path: Path) -> TrainedModel:
-    data = json.loads(path.read_text())
-    if data.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path}: not a GraphCDP model file ({MODEL_FORMAT})")
+    return parse_model(path.read_text(), str(path))
+
+
+def parse_model(text: str, origin: str = "model") -> TrainedModel:
+    """A model from its file's text (as saved, or as stored in the graph).
+
+    Raises:
+        ValueError: not a GraphCDP model file.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{origin}: not a GraphCDP model file ({MODEL_FORMAT})")
     return TrainedModel(data["version"], data["splink"], data["scoring"], data["summary"],
                         tf=data.get("tf", {}))  # fmt: skip
 

@@ -14,3 +14,4 @@ CREATE CONSTRAINT group_id IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNI
 CREATE CONSTRAINT conflict_id IF NOT EXISTS FOR (n:Conflict) REQUIRE n.conflict_id IS UNIQUE;
 CREATE CONSTRAINT identity_change_id IF NOT EXISTS FOR (n:IdentityChange) REQUIRE n.change_id IS UNIQUE;
 CREATE CONSTRAINT setting_name IF NOT EXISTS FOR (n:Setting) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT match_model_version IF NOT EXISTS FOR (n:MatchModel) REQUIRE n.version IS UNIQUE;

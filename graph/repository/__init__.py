@@ -4,7 +4,12 @@
 ``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings.
 """
 
-from graph.repository.housekeeping import EventRepository, SettingsRepository, TraitRepository
+from graph.repository.housekeeping import (
+    EventRepository,
+    ModelRepository,
+    SettingsRepository,
+    TraitRepository,
+)
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
 from graph.repository.profiles import Profile, ProfileRepository, model_records
 from graph.repository.unmerge import SplitRepository, Splitter
@@ -12,6 +17,7 @@ from graph.repository.unmerge import SplitRepository, Splitter
 __all__ = [
     "EventRepository",
     "IdentityRepository",
+    "ModelRepository",
     "Planner",
     "Profile",
     "ProfileRepository",

@@ -99,3 +99,35 @@ class TraitRepository:
             database_=self._database, routing_=RoutingControl.READ,
         )  # fmt: skip
         return [r["customer_id"] for r in records]
+
+
+class ModelRepository:
+    """Trained matching models kept in the graph, one MatchModel node per version; which one
+    the workers use is the ``active_model`` setting."""
+
+    ACTIVE = "active_model"
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def put(self, version: str, text: str, summary: str, trained_at: str) -> None:
+        await self._driver.execute_query(
+            q("match.put_model").query(), version=version, text=text, summary=summary,
+            trained_at=trained_at, now=now_iso(), database_=self._database,
+        )  # fmt: skip
+
+    async def get(self, version: str) -> str | None:
+        """The model file's text, or None for an unknown version."""
+        records, _, _ = await self._driver.execute_query(
+            q("match.get_model").query(), version=version, database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return str(records[0]["text"]) if records else None
+
+    async def versions(self) -> list[dict[str, Any]]:
+        records, _, _ = await self._driver.execute_query(
+            q("match.list_models").query(), database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [dict(r) for r in records]

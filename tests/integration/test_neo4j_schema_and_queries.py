@@ -30,6 +30,7 @@ MODEL_KEYS = {
     ("Conflict", "conflict_id"),
     ("IdentityChange", "change_id"),
     ("Setting", "name"),
+    ("MatchModel", "version"),
 }
 
 
@@ -190,6 +191,15 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             ],
             "per_record": 5,
         },
+        "match.put_model": {
+            "version": f"m-{tag}",
+            "text": "{}",
+            "summary": "{}",
+            "trained_at": now,
+            "now": now,
+        },
+        "match.get_model": {"version": f"m-{tag}"},
+        "match.list_models": {},
         "match.write_links": {
             "links": [
                 {

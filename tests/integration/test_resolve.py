@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 from pathlib import Path
 
@@ -128,3 +129,25 @@ def test_match_train_reads_the_records_in_the_graph(
     assert saved["version"] == summary["version"]
     assert [c["name"] for c in saved["scoring"]["comparisons"]][:2] == ["first_name", "last_name"]
     assert (tmp_path / "model.mu-chart.html").stat().st_size > 10_000
+
+
+def test_a_trained_model_is_stored_activated_and_listed(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.synthetic import generate, write
+
+    write(generate(300, 13), tmp_path / "records.csv", tmp_path / "truth.csv")
+    out = tmp_path / "model.json"
+    try:
+        assert main(["match", "train", "--input", str(tmp_path / "records.csv"),
+                     "--out", str(out), "--activate"]) == 0  # fmt: skip
+        version = json.loads(out.read_text())["version"]
+        capsys.readouterr()
+        assert main(["match", "list"]) == 0
+        assert f"* {version}" in capsys.readouterr().out
+        assert main(["match", "activate", "m-no-such-version"]) == 2
+        assert "no stored model m-no-such-version" in capsys.readouterr().err
+    finally:
+        assert main(["match", "deactivate"]) == 0
+    assert main(["match", "list"]) == 0
+    assert f"* {version}" not in capsys.readouterr().out

@@ -42,3 +42,33 @@ def test_the_explanation_lists_every_comparison_in_order() -> None:
         {"comparison": "first_name", "level": "Exact", "weight": 6.1235, "tf_adjustment": 0.0},
         {"comparison": "dob", "level": "Else", "weight": -2.0, "tf_adjustment": 0.0},
     ]
+
+
+async def test_the_model_source_follows_the_active_version() -> None:
+    from matching.realtime import ModelSource, Thresholds
+    from matching.train import TrainedModel
+
+    spec = {"version": "v1", "prior_weight": -10.0, "comparisons": []}
+    texts = {v: TrainedModel(v, {}, {**spec, "version": v}).text() for v in ("v1", "v2")}
+    active: list[str | None] = [None]
+    fetched: list[str] = []
+    now = [0.0]
+
+    async def current() -> str | None:
+        return active[0]
+
+    async def fetch(version: str) -> str | None:
+        fetched.append(version)
+        return texts.get(version)
+
+    source = ModelSource(current, fetch, Thresholds(), clock=lambda: now[0])
+    assert await source.current() is None
+    active[0], now[0] = "v1", 6.0
+    assert (await source.current()).version == "v1"  # type: ignore[union-attr]
+    now[0] = 8.0
+    assert (await source.current()).version == "v1"  # type: ignore[union-attr]
+    active[0], now[0] = "v2", 12.0
+    assert (await source.current()).version == "v2"  # type: ignore[union-attr]
+    active[0], now[0] = "gone", 18.0
+    assert await source.current() is None  # an unknown version turns matching off
+    assert fetched == ["v1", "v2", "gone"]
