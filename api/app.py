@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from graph.driver import open_driver
 from graph.repository import (
     ProfileRepository,
+    ReviewRepository,
     SettingsRepository,
     SplitRepository,
     TraitRepository,
@@ -39,6 +40,7 @@ class GraphQLApp(GraphQL[Context, None]):
             profiles=state.profiles, normalise=state.normalise, rules=await state.rules.current(),
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
+            reviews=state.reviews,
             traits=state.traits,
         )  # fmt: skip
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
         app.state.splits = SplitRepository(driver, settings.neo4j_database)
         app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
+        app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()

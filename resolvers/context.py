@@ -8,6 +8,7 @@ import strawberry
 
 from graph.repository import (
     ProfileRepository,
+    ReviewRepository,
     SettingsRepository,
     SplitRepository,
     TraitRepository,
@@ -27,6 +28,7 @@ class Context:
     splits: SplitRepository
     changes: ChangePublisher | None
     trait_store: TraitRepository
+    reviews: ReviewRepository
     traits: tuple[Trait, ...]
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 

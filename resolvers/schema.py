@@ -11,9 +11,10 @@ from strawberry.tools import merge_types
 from resolvers.customer.queries import CustomerQueries
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
+from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 
-Query = merge_types("Query", (CustomerQueries, IdentityQueries))
-Mutation = merge_types("Mutation", (IdentityMutations,))
+Query = merge_types("Query", (CustomerQueries, IdentityQueries, ReviewQueries))
+Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
 
 schema = strawberry.Schema(
     query=Query,

@@ -12,15 +12,18 @@ from graph.repository.housekeeping import (
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
 from graph.repository.profiles import Profile, ProfileRepository, model_records
+from graph.repository.reviews import Decision, ReviewRepository
 from graph.repository.unmerge import SplitRepository, Splitter
 
 __all__ = [
+    "Decision",
     "EventRepository",
     "IdentityRepository",
     "ModelRepository",
     "Planner",
     "Profile",
     "ProfileRepository",
+    "ReviewRepository",
     "SettingsRepository",
     "SplitRepository",
     "Splitter",

@@ -13,13 +13,17 @@ import pytest
 from neo4j import AsyncDriver
 
 from bench.synthetic import generate
-from graph.model import Observation
-from graph.repository import IdentityRepository, ProfileRepository
+from graph.model import Identifier, Observation
+from graph.repository import Decision, IdentityRepository, ProfileRepository, ReviewRepository
 from ingest.planning import plan_batch
 from ingest.records import record_observation
+from matching.deterministic import resolve
 from matching.features import model_record
 from matching.realtime import Matcher, Thresholds
+from matching.review import merge_refusal
+from matching.rules import DEFAULT_RULES
 from matching.train import TrainedModel, load_model, train
+from resolvers.identity.reviews import Review
 from resolvers.identity.types import ModelLink
 
 
@@ -121,3 +125,52 @@ async def test_model_links_respect_the_identity_rules(
     assert second.conflicts == 1
     rows = await ProfileRepository(driver, "neo4j").conflicts("", 5, second.written[f"{tag}-2"])
     assert [(r["reason"], r["identifier"]) for r in rows] == [("limit", f"model:{tag}-1")]
+
+
+async def test_review_pairs_are_accepted_into_one_customer_or_rejected_for_good(
+    driver: AsyncDriver, model: TrainedModel
+) -> None:
+    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    # A link threshold nothing reaches: every scored pair above 0.5 waits for a person.
+    matcher = Matcher(model, Thresholds(link=1 - 1e-15, review=0.5))
+    planner = functools.partial(plan_batch, matcher=matcher)
+    repo = IdentityRepository(driver, "neo4j")
+    reviews = ReviewRepository(driver, "neo4j")
+    check = functools.partial(merge_refusal, DEFAULT_RULES)
+    person = {"first_name": "Rosa", "last_name": f"K{tag}", "dob": "1979-06-01",
+              "postcode": "60614", "city": "Chicago"}  # fmt: skip
+    ids = {}
+    for n in (1, 2, 3):
+        result = await repo.apply(
+            [_record(f"{tag}-{n}", email=f"r{n}.{tag}@mail.example", **person)], planner,
+            candidates=True,
+        )  # fmt: skip
+        ids[n] = result.written[f"{tag}-{n}"]
+    assert len(set(ids.values())) == 3  # nothing joined: every pair waits for review
+    waiting = [r for r in await reviews.reviews("open", 200) if r["record_id"].startswith(tag)]
+    pairs = {(r["record_id"], r["other_record_id"]) for r in waiting}
+    assert (f"{tag}-2", f"{tag}-1") in pairs
+    assert Review.from_row(waiting[0]).link.model_version == model.version
+    accepted = await reviews.decide(f"{tag}-2", f"{tag}-1", True, "test:ann", "same", check)
+    assert accepted == Decision("accepted", merged=(ids[1], ids[2]))
+    again = await reviews.decide(f"{tag}-2", f"{tag}-1", False, "test:bob", None, check)
+    assert again == Decision("accepted", decided_now=False)
+    rejected = await reviews.decide(f"{tag}-3", f"{tag}-1", False, "test:ann", "not her", check)
+    assert rejected == Decision("rejected")
+    records, _, _ = await driver.execute_query(
+        "MATCH (r:Record {record_id: $a})-[:BELONGS_TO]->(c:Customer) "
+        "MATCH (:Record {record_id: $a})-[n:NOT_MATCH]->(:Record {record_id: $b}) "
+        "RETURN c.kept_apart AS apart, n.actor AS actor",
+        a=f"{tag}-3",
+        b=f"{tag}-1",
+    )
+    assert records[0]["apart"] == [ids[1]]
+    assert records[0]["actor"] == "test:ann"
+    # A record naming both customers later cannot join them: the rejection stands.
+    user = Identifier.of("user_id", f"both-{tag}")
+    emails = (Identifier.of("email", f"r1.{tag}@mail.example"),
+              Identifier.of("email", f"r3.{tag}@mail.example"))  # fmt: skip
+    both = await repo.apply([Observation(f"{tag}-4", "crm", "t", "t", (user, *emails))], resolve)
+    assert both.merges == ()
+    assert both.conflicts == 1
+    assert await reviews.decide(f"{tag}-9", f"{tag}-1", True, "x", None, check) is None

@@ -199,6 +199,21 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "now": now,
         },
         "match.get_model": {"version": f"m-{tag}"},
+        "match.list_reviews": {"status": "open", "first": 5},
+        "match.get_review": {
+            "record_id": f"rec_{tag}",
+            "other_record_id": f"rec_{tag}",
+            "now": now,
+        },
+        "match.decide_review": {
+            "record_id": f"rec_{tag}",
+            "other_record_id": f"rec_x{tag}",
+            "status": "rejected",
+            "actor": "t",
+            "reason": None,
+            "apart": [],
+            "now": now,
+        },
         "match.list_models": {},
         "match.write_links": {
             "links": [

@@ -72,3 +72,15 @@ async def test_the_model_source_follows_the_active_version() -> None:
     active[0], now[0] = "gone", 18.0
     assert await source.current() is None  # an unknown version turns matching off
     assert fetched == ["v1", "v2", "gone"]
+
+
+def test_an_accepted_review_still_obeys_limits_and_splits() -> None:
+    from graph.model import Identifier
+    from matching.review import merge_refusal
+    from matching.rules import DEFAULT_RULES
+
+    ann, bob = [Identifier.of("user_id", "ann")], [Identifier.of("user_id", "bob")]
+    email = [Identifier.of("email", "a@x.co")]
+    assert merge_refusal(DEFAULT_RULES, ann, email, [], [], "c1", "c2") is None
+    assert "identifier limit" in str(merge_refusal(DEFAULT_RULES, ann, bob, [], [], "c1", "c2"))
+    assert "kept apart" in str(merge_refusal(DEFAULT_RULES, ann, email, ["c2"], [], "c1", "c2"))

@@ -1,0 +1,98 @@
+"""REVIEW pairs (model scores between the review and link thresholds) and people's decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
+
+from graph.cypher import q
+from graph.model import Identifier, now_iso
+from graph.repository.identity import change_id
+
+# (holds of one customer, holds of the other, kept-apart ids of each, both ids) -> why a merge
+# is refused, or None; pure logic from matching (matching.review.merge_refusal).
+MergeCheck = Callable[
+    [Sequence[Identifier], Sequence[Identifier], Sequence[str], Sequence[str], str, str],
+    str | None,
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # accepted | rejected | the status it already had
+    merged: tuple[str, str] | None = None  # (survivor, loser)
+    refused: str | None = None  # why an accepted pair could not be joined
+    decided_now: bool = True
+
+
+class ReviewRepository:
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def reviews(self, status: str, first: int) -> list[dict[str, Any]]:
+        records, _, _ = await self._driver.execute_query(
+            q("match.list_reviews").query(), status=status, first=first,
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [dict(r) for r in records]
+
+    async def decide(
+        self, record_id: str, other: str, accept: bool, actor: str, reason: str | None,
+        check: MergeCheck,
+    ) -> Decision | None:  # fmt: skip
+        """Accept (a MATCHES link, and the customers merge when the rules allow it) or reject
+        (a NOT_MATCH link, the customers kept apart). None: no such REVIEW pair."""
+        async with self._driver.session(database=self._database) as session:
+            return await session.execute_write(
+                self._decide, record_id, other, accept, actor, reason, check
+            )
+
+    @staticmethod
+    @unit_of_work(metadata={"query": "match.decide"})
+    async def _decide(
+        tx: AsyncManagedTransaction, record_id: str, other: str, accept: bool, actor: str,
+        reason: str | None, check: MergeCheck,
+    ) -> Decision | None:  # fmt: skip
+        now = now_iso()
+        cursor = await tx.run(
+            q("match.get_review").text, record_id=record_id, other_record_id=other, now=now
+        )
+        row = await cursor.single()
+        if row is None:
+            return None
+        if row["status"] != "open":
+            return Decision(row["status"], decided_now=False)
+        mine, theirs = row["customer_id"], row["other_customer_id"]
+        merged = None
+        if accept and mine != theirs:
+            refusal = check(
+                [Identifier.from_key(k) for k in row["holds"]],
+                [Identifier.from_key(k) for k in row["other_holds"]],
+                row["kept_apart"], row["other_kept_apart"], mine, theirs,
+            )  # fmt: skip
+            if refusal is not None:
+                return Decision("open", refused=refusal, decided_now=False)
+            older = sorted(
+                [(row["created_at"] or "", mine), (row["other_created_at"] or "", theirs)]
+            )
+            survivor, loser = older[0][1], older[1][1]
+            merge = {"survivor": survivor, "loser": loser, "cause": "operator", "actor": actor,
+                     "record_id": record_id, "identifier": f"review:{other}", "detail": reason,
+                     "change_id": change_id("merge", survivor, loser)}  # fmt: skip
+            await (
+                await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)
+            ).consume()
+            merged = (survivor, loser)
+        apart = [[mine, theirs], [theirs, mine]] if not accept and mine != theirs else []
+        status = "accepted" if accept else "rejected"
+        await (
+            await tx.run(
+                q("match.decide_review").text, record_id=record_id, other_record_id=other,
+                status=status, actor=actor, reason=reason, apart=apart, now=now,
+            )
+        ).consume()  # fmt: skip
+        return Decision(status, merged=merged)
