@@ -316,6 +316,8 @@ def _match(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.action in ("activate", "deactivate", "list"):
         return _match_versions(settings, args)
+    if args.action == "link":
+        return _match_link(settings, args)
     options = settings.normalise_options()
     records: list[dict[str, str | None]] = []
     if args.from_graph:
@@ -371,6 +373,37 @@ async def _store_model(settings: Settings, model: TrainedModel, *, activate: boo
             )
     finally:
         await driver.close()
+
+
+def _match_link(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import dataclasses
+    import json
+
+    from graph.driver import open_driver
+    from ingest.link_job import link_graph
+    from ingest.planning import model_source
+
+    if args.model:
+        settings = dataclasses.replace(settings, match_model=Path(args.model))
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        try:
+            matcher = await model_source(settings, driver).current()
+            if matcher is None:
+                print("graphcdp match: no model (pass --model, or activate one)",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            report = await link_graph(
+                driver, settings.neo4j_database, matcher, settings.rules(), source=args.source
+            )
+        finally:
+            await driver.close()
+        print(json.dumps(report.as_dict() | {"refusals": report.refusals}, indent=2))
+        return 0
+
+    return asyncio.run(run())
 
 
 def _match_versions(settings: Settings, args: argparse.Namespace) -> int:
@@ -506,6 +539,11 @@ def _parser() -> argparse.ArgumentParser:
                           help="store it and make it the model the workers use")  # fmt: skip
     activate = match_sub.add_parser("activate", help="make a stored model the active one")
     activate.add_argument("version")
+    linking = match_sub.add_parser(
+        "link", help="score every candidate pair in the graph with Splink and join the links"
+    )
+    linking.add_argument("--model", help="a model file (default: the active model)")
+    linking.add_argument("--source", help="only the records of this source")
     match_sub.add_parser("deactivate", help="match with no model (deterministic rules only)")
     match_sub.add_parser("list", help="the stored models (* marks the active one)")
     match.set_defaults(handler=_match)

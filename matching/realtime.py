@@ -38,8 +38,13 @@ class Matcher:
     def __init__(self, model: TrainedModel, thresholds: Thresholds = Thresholds()) -> None:
         self.version = model.version
         self.thresholds = thresholds
+        self.splink = model.splink  # Splink's own model JSON, for batch prediction
         self._scorer = Scorer(model.scoring)
         self._tf = model.tf
+
+    def score(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> Score:
+        """Score two model records (with their ``tf_`` columns, :meth:`features`)."""
+        return self._scorer.score(left, right)
 
     def features(self, record_id: str, golden: Mapping[str, Any]) -> dict[str, Any]:
         """The model record with its term frequencies (``tf_<column>``; None when unseen)."""

@@ -83,13 +83,14 @@ class ProfileRepository:
 
 
 async def model_records(
-    driver: AsyncDriver, database: str, page: int = 5000
+    driver: AsyncDriver, database: str, page: int = 5000, source: str | None = None
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Every record's stated attributes (record id, golden values), in id order, by pages."""
     after = ""
     while True:
         records, _, _ = await driver.execute_query(
-            q("record.model_records").query(), after=after, limit=page, database_=database,
+            q("record.model_records").query(), after=after, limit=page, source=source,
+            database_=database,
             routing_=RoutingControl.READ,
         )  # fmt: skip
         for r in records:

@@ -96,3 +96,55 @@ class ReviewRepository:
             )
         ).consume()  # fmt: skip
         return Decision(status, merged=merged)
+
+
+@dataclass(frozen=True)
+class Joined:
+    merged: tuple[str, str] | None = None  # (survivor, loser)
+    refused: str | None = None
+    same: bool = False  # already one customer
+
+
+async def join_linked(
+    driver: AsyncDriver, database: str, record_id: str, other: str, check: MergeCheck,
+    actor: str = "match link",
+) -> Joined:  # fmt: skip
+    """Join the customers of a model-linked pair when the identity rules allow it (one
+    transaction: both customers locked, checked, merged with cause ``model``)."""
+
+    @unit_of_work(metadata={"query": "match.join_linked"})
+    async def work(tx: AsyncManagedTransaction) -> Joined:
+        now = now_iso()
+        cursor = await tx.run(
+            q("match.join_linked").text, record_id=record_id, other_record_id=other, now=now
+        )
+        row = await cursor.single()
+        if row is None:
+            return Joined(refused="a record of the pair is gone")
+        mine, theirs = row["customer_id"], row["other_customer_id"]
+        if mine == theirs:
+            return Joined(same=True)
+        refusal = check(
+            [Identifier.from_key(k) for k in row["holds"]],
+            [Identifier.from_key(k) for k in row["other_holds"]],
+            row["kept_apart"], row["other_kept_apart"], mine, theirs,
+        )  # fmt: skip
+        if refusal is not None:
+            return Joined(refused=refusal)
+        ages = [(row["created_at"] or "", mine), (row["other_created_at"] or "", theirs)]
+        (_, survivor), (_, loser) = sorted(ages)
+        merge = {"survivor": survivor, "loser": loser, "cause": "model", "actor": actor,
+                 "record_id": record_id, "identifier": f"model:{other}", "detail": None,
+                 "change_id": change_id("merge", survivor, loser)}  # fmt: skip
+        await (await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)).consume()
+        return Joined(merged=(survivor, loser))
+
+    async with driver.session(database=database) as session:
+        return await session.execute_write(work)
+
+
+async def write_links(driver: AsyncDriver, database: str, links: list[dict[str, Any]]) -> None:
+    """Model verdicts (match.write_links rows), in one transaction."""
+    await driver.execute_query(
+        q("match.write_links").query(), links=links, now=now_iso(), database_=database
+    )

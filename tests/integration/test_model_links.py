@@ -174,3 +174,42 @@ async def test_review_pairs_are_accepted_into_one_customer_or_rejected_for_good(
     assert both.merges == ()
     assert both.conflicts == 1
     assert await reviews.decide(f"{tag}-9", f"{tag}-1", True, "x", None, check) is None
+
+
+async def test_batch_linking_scores_a_source_and_joins_its_links(
+    driver: AsyncDriver, model: TrainedModel
+) -> None:
+    from ingest.link_job import link_graph
+
+    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    source = f"batch-{tag}"
+    repo = IdentityRepository(driver, "neo4j")
+    person = {
+        "first_name": "Lena",
+        "last_name": f"B{tag}",
+        "dob": "1988-08-18",
+        "postcode": "02139",
+        "city": "Cambridge",
+        "address_line": "5 Pine Rd",
+    }
+    rows = [
+        {"record_id": f"{tag}-1", "source": source, "email": f"lena.{tag}@a.example", **person},
+        {"record_id": f"{tag}-2", "source": source, "email": f"lb.{tag}@b.example", **person},
+        {"record_id": f"{tag}-3", "source": source, "email": f"x.{tag}@c.example",
+         "first_name": "Otto", "last_name": f"V{tag}", "dob": "1960-01-01"},
+    ]  # fmt: skip
+    # Loaded without the model: nothing joins the two Lenas (no identifier in common).
+    written = await repo.apply([record_observation(r) for r in rows], resolve)
+    assert written.written[f"{tag}-1"] != written.written[f"{tag}-2"]
+    matcher = Matcher(model, Thresholds(link=0.99, review=0.9))
+    report = await link_graph(driver, "neo4j", matcher, DEFAULT_RULES, None, source=source)
+    assert (report.records, report.links, report.merged) == (3, 1, 1)
+    customers, _, _ = await driver.execute_query(
+        "MATCH (r:Record)-[:BELONGS_TO]->(c) WHERE r.source = $s "
+        "RETURN r.record_id AS r, c.customer_id AS c",
+        s=source,
+    )
+    owner = {x["r"]: x["c"] for x in customers}
+    assert owner[f"{tag}-1"] == owner[f"{tag}-2"] != owner[f"{tag}-3"]
+    again = await link_graph(driver, "neo4j", matcher, DEFAULT_RULES, None, source=source)
+    assert (again.merged, again.already_one) == (0, 1)  # idempotent

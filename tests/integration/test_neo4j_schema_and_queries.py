@@ -177,7 +177,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
         "record.customers_of_records": {"ids": [f"rec_{tag}"]},
-        "record.model_records": {"after": f"rec_{tag}", "limit": 5},
+        "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {
             "rows": [
                 {
@@ -200,6 +200,12 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         },
         "match.get_model": {"version": f"m-{tag}"},
         "match.list_reviews": {"status": "open", "first": 5},
+        "match.not_matches": {},
+        "match.join_linked": {
+            "record_id": f"rec_{tag}",
+            "other_record_id": f"rec_{tag}",
+            "now": now,
+        },
         "match.get_review": {
             "record_id": f"rec_{tag}",
             "other_record_id": f"rec_{tag}",

@@ -1,0 +1,20 @@
+// name: match.join_linked
+// returns: customer_id, created_at, kept_apart, holds, other_customer_id, other_created_at,
+// other_kept_apart, other_holds: the live customers of the records $record_id and
+// $other_record_id, both write-locked (in id order), with what each holds; no row when
+// either record is missing.
+MATCH (r:Record {record_id: $record_id})-[:BELONGS_TO]->(c:Customer)
+MATCH (s:Record {record_id: $other_record_id})-[:BELONGS_TO]->(o:Customer)
+CALL (c, o) {
+  UNWIND [c, o] AS x
+  WITH DISTINCT x ORDER BY x.customer_id
+  SET x.updated_at = $now
+}
+RETURN c.customer_id AS customer_id, c.created_at AS created_at,
+       coalesce(c.kept_apart, []) AS kept_apart,
+       COLLECT { MATCH (c)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i) RETURN DISTINCT i.key }
+         AS holds,
+       o.customer_id AS other_customer_id, o.created_at AS other_created_at,
+       coalesce(o.kept_apart, []) AS other_kept_apart,
+       COLLECT { MATCH (o)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i) RETURN DISTINCT i.key }
+         AS other_holds

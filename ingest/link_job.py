@@ -1,0 +1,116 @@
+"""``graphcdp match link``: every candidate pair of the graph's records scored by Splink.
+
+The records' stated attributes are read from the graph, Splink (DuckDB) predicts over the
+model's blocking rules with the model's own term frequencies as hardcoded ``tf_`` columns
+(the same numbers the worker uses), and every pair at or above the review probability is
+written in UNWIND batches: ``MATCHES`` for a link (at or above the link probability, and
+corroborated beyond names), ``REVIEW`` otherwise. Then, strongest first, each link joins the
+two customers when the identity rules allow it (limits, operators' splits), recorded as a
+merge with cause ``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from neo4j import AsyncDriver
+
+from graph.cypher import q
+from graph.repository import model_records
+from graph.repository.reviews import join_linked, write_links
+from matching.features import FEATURES
+from matching.realtime import Matcher, corroborated, explain
+from matching.review import merge_refusal
+from matching.rules import IdentityRules
+
+BATCH = 5000
+
+
+@dataclass
+class LinkReport:
+    records: int = 0
+    pairs_scored: int = 0
+    links: int = 0
+    reviews: int = 0
+    merged: int = 0
+    refused: int = 0
+    already_one: int = 0
+    seconds: float = 0.0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "refusals"} | {
+            "seconds": round(self.seconds, 2)
+        }
+
+
+async def link_graph(
+    driver: AsyncDriver, database: str, matcher: Matcher, rules: IdentityRules,
+    progress: TextIO | None = sys.stderr, source: str | None = None,
+) -> LinkReport:  # fmt: skip
+    import duckdb
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    from splink import DuckDBAPI, Linker
+
+    started = time.monotonic()
+    report = LinkReport()
+    rows: list[dict[str, Any]] = []
+    async for record_id, golden in model_records(driver, database, source=source):
+        rows.append(matcher.features(record_id, golden))
+    report.records = len(rows)
+    if len(rows) < 2:
+        return report
+    tf_columns = sorted(k for k in rows[0] if k.startswith("tf_"))
+    schema = pa.schema(
+        [("record_id", pa.string())] + [(f, pa.string()) for f in FEATURES]
+        + [(c, pa.float64()) for c in tf_columns]
+    )  # fmt: skip
+    db = DuckDBAPI(connection=duckdb.connect())
+    linker = Linker(db.register(pa.Table.from_pylist(rows, schema=schema)), matcher.splink)
+    predicted = linker.inference.predict(
+        threshold_match_probability=matcher.thresholds.review
+    ).as_record_list()
+    report.pairs_scored = len(predicted)
+    rejected = await _not_matches(driver, database)
+    by_id = {r["record_id"]: r for r in rows}
+    verdicts: list[dict[str, Any]] = []
+    for pair in predicted:
+        a, b = str(pair["record_id_l"]), str(pair["record_id_r"])
+        if (a, b) in rejected or (b, a) in rejected:
+            continue
+        score = matcher.score(by_id[a], by_id[b])
+        link = score.probability >= matcher.thresholds.link and corroborated(score)
+        verdicts.append({
+            "from": a, "to": b, "kind": "link" if link else "review",
+            "probability": score.probability, "match_weight": score.match_weight,
+            "model_version": matcher.version, "explanation": explain(score),
+        })  # fmt: skip
+    for start in range(0, len(verdicts), BATCH):
+        await write_links(driver, database, verdicts[start : start + BATCH])
+    report.links = sum(v["kind"] == "link" for v in verdicts)
+    report.reviews = len(verdicts) - report.links
+    check = functools.partial(merge_refusal, rules)
+    links = sorted((v for v in verdicts if v["kind"] == "link"), key=lambda v: -v["match_weight"])
+    for n, v in enumerate(links, 1):
+        joined = await join_linked(driver, database, v["from"], v["to"], check)
+        if joined.merged:
+            report.merged += 1
+        elif joined.same:
+            report.already_one += 1
+        else:
+            report.refused += 1
+            reason = str(joined.refused).split(" ")[-1]
+            report.refusals[reason] = report.refusals.get(reason, 0) + 1
+        if progress is not None and n % 500 == 0:
+            progress.write(f"\r  {n:>9,} / {len(links):,} links joined or refused")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _not_matches(driver: AsyncDriver, database: str) -> set[tuple[str, str]]:
+    records, _, _ = await driver.execute_query(q("match.not_matches").query(), database_=database)
+    return {(r["record_id"], r["other_record_id"]) for r in records}
