@@ -5,8 +5,9 @@ model's blocking rules with the model's own term frequencies as hardcoded ``tf_`
 (the same numbers the worker uses), and every pair at or above the review probability is
 written in UNWIND batches: ``MATCHES`` for a link (at or above the link probability, and
 corroborated beyond names), ``REVIEW`` otherwise. Then, strongest first, each link joins the
-two customers when the identity rules allow it (limits, operators' splits), recorded as a
-merge with cause ``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
+two customers when the identity rules allow it (limits, operators' splits, and first names and
+birth dates that must agree, as for a model link in the stream), recorded as a merge with cause
+``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from neo4j import AsyncDriver
 from graph.cypher import q
 from graph.repository import model_records
 from graph.repository.reviews import join_linked, write_links
+from matching.agreement import agree
 from matching.features import FEATURES
 from matching.realtime import Matcher, corroborated, explain
 from matching.review import merge_refusal
@@ -96,7 +98,7 @@ async def link_graph(
     check = functools.partial(merge_refusal, rules)
     links = sorted((v for v in verdicts if v["kind"] == "link"), key=lambda v: -v["match_weight"])
     for n, v in enumerate(links, 1):
-        joined = await join_linked(driver, database, v["from"], v["to"], check)
+        joined = await join_linked(driver, database, v["from"], v["to"], check, agree)
         if joined.merged:
             report.merged += 1
         elif joined.same:

@@ -1,6 +1,7 @@
 // name: match.join_linked
 // returns: customer_id, created_at, kept_apart, holds, other_customer_id, other_created_at,
-// other_kept_apart, other_holds: the live customers of the records $record_id and
+// other_kept_apart, other_holds, and the first names and birth dates of each (first_names,
+// dobs, other_first_names, other_dobs): the live customers of the records $record_id and
 // $other_record_id, both write-locked (in id order), with what each holds; no row when
 // either record is missing.
 MATCH (r:Record {record_id: $record_id})-[:BELONGS_TO]->(c:Customer)
@@ -11,7 +12,9 @@ CALL (c, o) {
   SET x.updated_at = $now
 }
 RETURN c.customer_id AS customer_id, c.created_at AS created_at,
-       coalesce(c.kept_apart, []) AS kept_apart,
+       coalesce(c.kept_apart, []) AS kept_apart, coalesce(c.first_names, []) AS first_names,
+       coalesce(c.dobs, []) AS dobs,
+       coalesce(o.first_names, []) AS other_first_names, coalesce(o.dobs, []) AS other_dobs,
        COLLECT { MATCH (c)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i) RETURN DISTINCT i.key }
          AS holds,
        o.customer_id AS other_customer_id, o.created_at AS other_created_at,

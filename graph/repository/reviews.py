@@ -105,9 +105,13 @@ class Joined:
     same: bool = False  # already one customer
 
 
+# (first names, birth dates) of one customer and of the other -> whether they may be one person
+AgreeCheck = Callable[[Sequence[str], Sequence[str], Sequence[str], Sequence[str]], bool]
+
+
 async def join_linked(
     driver: AsyncDriver, database: str, record_id: str, other: str, check: MergeCheck,
-    actor: str = "match link",
+    agree: AgreeCheck, actor: str = "match link",
 ) -> Joined:  # fmt: skip
     """Join the customers of a model-linked pair when the identity rules allow it (one
     transaction: both customers locked, checked, merged with cause ``model``)."""
@@ -129,6 +133,10 @@ async def join_linked(
             [Identifier.from_key(k) for k in row["other_holds"]],
             row["kept_apart"], row["other_kept_apart"], mine, theirs,
         )  # fmt: skip
+        if refusal is None and not agree(
+            row["first_names"], row["other_first_names"], row["dobs"], row["other_dobs"]
+        ):
+            refusal = f"{mine} and {theirs}: first names or birth dates disagree (disagree)"
         if refusal is not None:
             return Joined(refused=refusal)
         ages = [(row["created_at"] or "", mine), (row["other_created_at"] or "", theirs)]
