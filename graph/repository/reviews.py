@@ -76,17 +76,9 @@ class ReviewRepository:
             )  # fmt: skip
             if refusal is not None:
                 return Decision("open", refused=refusal, decided_now=False)
-            older = sorted(
-                [(row["created_at"] or "", mine), (row["other_created_at"] or "", theirs)]
+            merged = await _merge_pair(
+                tx, row, record_id, f"review:{other}", "operator", actor, reason, now
             )
-            survivor, loser = older[0][1], older[1][1]
-            merge = {"survivor": survivor, "loser": loser, "cause": "operator", "actor": actor,
-                     "record_id": record_id, "identifier": f"review:{other}", "detail": reason,
-                     "change_id": change_id("merge", survivor, loser)}  # fmt: skip
-            await (
-                await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)
-            ).consume()
-            merged = (survivor, loser)
         apart = [[mine, theirs], [theirs, mine]] if not accept and mine != theirs else []
         status = "accepted" if accept else "rejected"
         await (
@@ -139,13 +131,8 @@ async def join_linked(
             refusal = f"{mine} and {theirs}: first names or birth dates disagree (disagree)"
         if refusal is not None:
             return Joined(refused=refusal)
-        ages = [(row["created_at"] or "", mine), (row["other_created_at"] or "", theirs)]
-        (_, survivor), (_, loser) = sorted(ages)
-        merge = {"survivor": survivor, "loser": loser, "cause": "model", "actor": actor,
-                 "record_id": record_id, "identifier": f"model:{other}", "detail": None,
-                 "change_id": change_id("merge", survivor, loser)}  # fmt: skip
-        await (await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)).consume()
-        return Joined(merged=(survivor, loser))
+        merged = await _merge_pair(tx, row, record_id, f"model:{other}", "model", actor, None, now)
+        return Joined(merged=merged)
 
     async with driver.session(database=database) as session:
         return await session.execute_write(work)
@@ -156,3 +143,18 @@ async def write_links(driver: AsyncDriver, database: str, links: list[dict[str, 
     await driver.execute_query(
         q("match.write_links").query(), links=links, now=now_iso(), database_=database
     )
+
+
+async def _merge_pair(
+    tx: AsyncManagedTransaction, row: Any, record_id: str, identifier: str, cause: str,
+    actor: str, detail: str | None, now: str,
+) -> tuple[str, str]:  # fmt: skip
+    """Merge the two locked customers of a pair; the older keeps its id: (survivor, loser)."""
+    ages = [(row["created_at"] or "", row["customer_id"]),
+            (row["other_created_at"] or "", row["other_customer_id"])]  # fmt: skip
+    (_, survivor), (_, loser) = sorted(ages)
+    merge = {"survivor": survivor, "loser": loser, "cause": cause, "actor": actor,
+             "record_id": record_id, "identifier": identifier, "detail": detail,
+             "change_id": change_id("merge", survivor, loser)}  # fmt: skip
+    await (await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)).consume()
+    return survivor, loser

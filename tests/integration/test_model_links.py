@@ -8,6 +8,7 @@ import json
 import random
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neo4j import AsyncDriver
@@ -36,6 +37,15 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     return load_model(path)
 
 
+def _setup(
+    driver: AsyncDriver, model: TrainedModel, link: float = 0.99, review: float = 0.9
+) -> tuple[str, Any, IdentityRepository]:
+    """A fresh tag, the worker's planner with the model, and the repository."""
+    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    planner = functools.partial(plan_batch, matcher=Matcher(model, Thresholds(link, review)))
+    return tag, planner, IdentityRepository(driver, "neo4j")
+
+
 def _prior(model: TrainedModel) -> float:
     return float(model.scoring["prior_weight"])
 
@@ -47,10 +57,7 @@ def _record(record_id: str, **columns: str) -> Observation:
 async def test_a_model_link_joins_records_no_identifier_joins(
     driver: AsyncDriver, model: TrainedModel
 ) -> None:
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
-    matcher = Matcher(model, Thresholds(link=0.99, review=0.9))
-    planner = functools.partial(plan_batch, matcher=matcher)
-    repo = IdentityRepository(driver, "neo4j")
+    tag, planner, repo = _setup(driver, model)
     person = {
         "first_name": "Marta",
         "last_name": f"Q{tag}",
@@ -105,10 +112,7 @@ async def test_a_model_link_joins_records_no_identifier_joins(
 async def test_model_links_respect_the_identity_rules(
     driver: AsyncDriver, model: TrainedModel
 ) -> None:
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
-    matcher = Matcher(model, Thresholds(link=0.99, review=0.9))
-    planner = functools.partial(plan_batch, matcher=matcher)
-    repo = IdentityRepository(driver, "neo4j")
+    tag, planner, repo = _setup(driver, model)
     person = {
         "first_name": "Ines",
         "last_name": f"Z{tag}",
@@ -130,11 +134,8 @@ async def test_model_links_respect_the_identity_rules(
 async def test_review_pairs_are_accepted_into_one_customer_or_rejected_for_good(
     driver: AsyncDriver, model: TrainedModel
 ) -> None:
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
     # A link threshold nothing reaches: every scored pair above 0.5 waits for a person.
-    matcher = Matcher(model, Thresholds(link=1 - 1e-15, review=0.5))
-    planner = functools.partial(plan_batch, matcher=matcher)
-    repo = IdentityRepository(driver, "neo4j")
+    tag, planner, repo = _setup(driver, model, link=1 - 1e-15, review=0.5)
     reviews = ReviewRepository(driver, "neo4j")
     check = functools.partial(merge_refusal, DEFAULT_RULES)
     person = {"first_name": "Rosa", "last_name": f"K{tag}", "dob": "1979-06-01",
