@@ -442,6 +442,10 @@ def _match_versions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    if args.what == "match":
+        from bench.match import main as bench_match
+
+        return bench_match(settings, args.dataset, args.persons, args.seed, args.link, args.fresh)
     if args.what == "realtime-match":
         from bench.realtime_match import main as bench_realtime
 
@@ -563,7 +567,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
-    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match"])
+    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match", "match"])
+    bench.add_argument("--dataset", choices=["febrl4", "synthetic"], default="febrl4",
+                       help="match: the labelled data set")  # fmt: skip
+    bench.add_argument("--link", type=float, default=0.99, help="match: link probability")
     bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
     bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")
     bench.add_argument("--seconds", type=float, default=10.0, help="length of freshness run")
