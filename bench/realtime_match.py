@@ -26,15 +26,12 @@ import time
 from typing import Any
 
 from bench.synthetic import generate
-from matching.features import FEATURES, model_record
+from matching.features import BLOCKING_RULES, FEATURES, model_record
 from matching.scorer import Scorer
 from matching.train import train
 
 TF_COLUMNS = ("first_name", "last_name", "email", "city")
-BLOCKING: tuple[tuple[str, ...], ...] = (
-    ("email",), ("phone",), ("last_name", "dob"), ("first_name", "last_name"),
-    ("postcode", "last_name"),
-)  # fmt: skip
+BLOCKING: tuple[tuple[str, ...], ...] = tuple(BLOCKING_RULES.values())
 
 
 def run(persons: int, arrivals: int, seed: int) -> dict[str, Any]:

@@ -96,9 +96,10 @@ async def link_graph(
     report.links = sum(v["kind"] == "link" for v in verdicts)
     report.reviews = len(verdicts) - report.links
     check = functools.partial(merge_refusal, rules)
+    names = agree if rules.model_check_names else _anyone
     links = sorted((v for v in verdicts if v["kind"] == "link"), key=lambda v: -v["match_weight"])
     for n, v in enumerate(links, 1):
-        joined = await join_linked(driver, database, v["from"], v["to"], check, agree)
+        joined = await join_linked(driver, database, v["from"], v["to"], check, names)
         if joined.merged:
             report.merged += 1
         elif joined.same:
@@ -111,6 +112,10 @@ async def link_graph(
             progress.write(f"\r  {n:>9,} / {len(links):,} links joined or refused")
     report.seconds = time.monotonic() - started
     return report
+
+
+def _anyone(*_: Any) -> bool:
+    return True
 
 
 async def _not_matches(driver: AsyncDriver, database: str) -> set[tuple[str, str]]:

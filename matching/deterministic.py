@@ -150,7 +150,7 @@ def resolve(
                     best[c], via[c] = rank, ident.key
         for customer, candidate in (model_links or {}).get(obs.record_id, ()):
             c = live(customer)
-            reached.setdefault(c, []).append((False, True))
+            reached.setdefault(c, []).append((False, rules.model_check_names))
             rank = (MODEL_PRIORITY, created_at.get(c, ""))
             if c not in best or rank < best[c]:
                 best[c], via[c] = rank, "model:" + candidate

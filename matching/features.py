@@ -55,6 +55,8 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "bk_last_dob": ("last_name", "dob"),
     "bk_names": ("first_name", "last_name"),
     "bk_post_last": ("postcode", "last_name"),
+    "bk_first_dob": ("first_name", "dob"),
+    "bk_post_dob": ("postcode", "dob"),
 }
 
 

@@ -94,6 +94,9 @@ class IdentityRules:
         default_factory=lambda: _compile(DEFAULT_SHARED)
     )
     survivorship: SurvivorshipPolicy = DEFAULT_POLICY
+    # Model links need first names and birth dates to agree too (a household shares an address,
+    # a postcode and a landline). Off for data where whole values are replaced (FEBRL).
+    model_check_names: bool = True
     blocked_keys: frozenset[str] = frozenset()  # values an operator blocked (in the graph)
 
     def blocking(self, keys: Iterable[str]) -> IdentityRules:
@@ -174,7 +177,8 @@ def parse_rules(text: str, origin: str = "rules") -> IdentityRules:
         raise RulesError(f"{origin}: {err}") from None
     if not isinstance(data, dict):
         raise RulesError(f"{origin}: expected a mapping at the top")
-    top = ("types", "blocked", "replace_blocked", "shared", "replace_shared", "survivorship")
+    top = ("types", "blocked", "replace_blocked", "shared", "replace_shared", "survivorship",
+           "model_links")  # fmt: skip
     unknown = set(data) - set(top)
     if unknown:
         raise RulesError(f"{sorted(unknown)[0]}: unknown key ({', '.join(top)})")
@@ -201,7 +205,17 @@ def parse_rules(text: str, origin: str = "rules") -> IdentityRules:
         survivorship = load_policy(data.get("survivorship"))
     except SurvivorshipError as err:
         raise RulesError(str(err)) from None
-    return IdentityRules(types=types, blocked=blocked, shared=shared, survivorship=survivorship)
+    model = data.get("model_links") or {}
+    if (
+        not isinstance(model, dict)
+        or set(model) - {"check_names"}
+        or not isinstance(model.get("check_names", True), bool)
+    ):
+        raise RulesError("model_links: expected {check_names: true|false}")
+    return IdentityRules(
+        types=types, blocked=blocked, shared=shared, survivorship=survivorship,
+        model_check_names=bool(model.get("check_names", True)),
+    )  # fmt: skip
 
 
 def _patterns(

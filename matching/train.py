@@ -14,8 +14,9 @@ support sources:
   with term-frequency adjustment.
 
 Blocking rules for predictions pair records that share an email, a phone, a last name and
-birth date, a first and last name, or a postcode and last name: each catches the true pairs
-the others miss (a changed email, a typo in a name) while keeping the pair count near linear.
+birth date, a first and last name, a postcode and last name, a first name and birth date, or a
+postcode and birth date: each catches the true pairs the others miss (a changed email, a typo
+in one name, a new surname) while keeping the pair count near linear.
 
 Training: the prior (lambda) from deterministic rules on email, phone and name with birth
 date (those that pair any records) at an assumed recall of 0.7; u by random sampling; m by
@@ -127,6 +128,7 @@ def train(
         blocking_rules_to_generate_predictions=[
             block_on("email"), block_on("phone"), block_on("last_name", "dob"),
             block_on("first_name", "last_name"), block_on("postcode", "last_name"),
+            block_on("first_name", "dob"), block_on("postcode", "dob"),
         ],
         retain_intermediate_calculation_columns=True,
     )  # fmt: skip

@@ -1,7 +1,8 @@
 // name: match.candidates
 // returns: record_id, candidate (a record sharing a blocking key, not detached), golden (its
 // stated attributes, JSON), customer_id (its live customer); at most $per_record candidates
-// per row of $rows [{record_id, bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last}]
+// per row of $rows [{record_id, bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last,
+// bk_first_dob, bk_post_dob}]
 // (null keys find nothing). Each branch is one index seek on a Record property.
 UNWIND $rows AS row
 CALL (row) {
@@ -15,6 +16,10 @@ CALL (row) {
     MATCH (s:Record {bk_names: row.bk_names}) RETURN s
     UNION
     MATCH (s:Record {bk_post_last: row.bk_post_last}) RETURN s
+    UNION
+    MATCH (s:Record {bk_first_dob: row.bk_first_dob}) RETURN s
+    UNION
+    MATCH (s:Record {bk_post_dob: row.bk_post_dob}) RETURN s
   }
   WITH s
   WHERE s.record_id <> row.record_id AND NOT coalesce(s.detached, false)

@@ -14,3 +14,5 @@ CREATE INDEX record_bk_phone IF NOT EXISTS FOR (n:Record) ON (n.bk_phone);
 CREATE INDEX record_bk_last_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_last_dob);
 CREATE INDEX record_bk_names IF NOT EXISTS FOR (n:Record) ON (n.bk_names);
 CREATE INDEX record_bk_post_last IF NOT EXISTS FOR (n:Record) ON (n.bk_post_last);
+CREATE INDEX record_bk_first_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_first_dob);
+CREATE INDEX record_bk_post_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_post_dob);

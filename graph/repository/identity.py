@@ -222,7 +222,9 @@ async def _candidates(
     return found
 
 
-_BLOCKING_PROPS = ("bk_email", "bk_phone", "bk_last_dob", "bk_names", "bk_post_last")
+# The Record properties match.candidates seeks (matching.features.BLOCKING_RULES writes them).
+_BLOCKING_PROPS = ("bk_email", "bk_phone", "bk_last_dob", "bk_names", "bk_post_last",
+                   "bk_first_dob", "bk_post_dob")  # fmt: skip
 
 
 def _links(matches: Sequence[MatchLink]) -> list[dict[str, Any]]:

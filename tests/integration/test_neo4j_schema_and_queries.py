@@ -187,6 +187,8 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                     "bk_last_dob": None,
                     "bk_names": None,
                     "bk_post_last": None,
+                    "bk_first_dob": None,
+                    "bk_post_dob": None,
                 }
             ],
             "per_record": 5,
