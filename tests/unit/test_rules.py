@@ -266,3 +266,19 @@ def test_rules_parse_from_text_with_their_origin_in_errors() -> None:
     assert parse_rules("types:\n  phone: {weak: false}\n").rule("phone").weak is False
     with pytest.raises(RulesError, match=r"^setting v3: expected a mapping"):
         parse_rules("- 1\n", "setting v3")
+
+
+def test_model_links_may_skip_the_name_check() -> None:
+    assert parse_rules("{}").model_check_names is True
+    assert parse_rules("model_links: {check_names: false}\n").model_check_names is False
+    with pytest.raises(RulesError, match=r"^model_links"):
+        parse_rules("model_links: {check_names: maybe}\n")
+    existing = {"email:x@y.co": [ExistingCustomer("cus_1", "1", first_names=frozenset({"ann"}))]}
+    holdings = {"cus_1": [_id("email:x@y.co")]}
+    record = _named("r2", "Bob", "", "crm_id:C2")
+    links = {"r2": [("cus_1", "r1")]}
+    strict = resolve([record], existing, holdings, model_links=links)
+    assert [c.reason for c in strict.conflicts] == ["disagree"]
+    relaxed_rules = parse_rules("model_links: {check_names: false}\n")
+    relaxed = resolve([record], existing, holdings, relaxed_rules, model_links=links)
+    assert [a.customer_id for a in relaxed.assignments] == ["cus_1"]
