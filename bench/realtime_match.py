@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from bench.synthetic import generate
-from matching.features import BLOCKING_RULES, FEATURES, model_record
+from matching.features import BLOCKING_RULES, FEATURES, SWAPPED_NAMES, model_record
 from matching.scorer import Scorer
 from matching.train import train
 
@@ -82,8 +82,10 @@ def run(persons: int, arrivals: int, seed: int) -> dict[str, Any]:
         new = with_tf(record)
         t0 = time.perf_counter()
         found: dict[str, dict[str, Any]] = {}
-        for rule, table in index.items():
-            key = tuple(new[c] for c in rule)
+        lookups = [(rule, tuple(new[c] for c in rule)) for rule in index]
+        lookups.append((BLOCKING_RULES["bk_names"], tuple(new[c] for c in SWAPPED_NAMES)))
+        for rule, key in lookups:
+            table = index[rule]
             if all(key):
                 for candidate in table.get(key, []):
                     found[str(candidate["record_id"])] = candidate

@@ -48,7 +48,9 @@ def _normalised(name: str, text: str, options: NormaliseOptions) -> str | None:
 
 
 # The blocking keys a record is found by (one Record property each, indexed): the same pairs
-# as the model's blocking rules for predictions (matching.train).
+# as the model's blocking rules for predictions (:func:`splink_blocking_rules`). Each is
+# selective in a CDP's data, where a city or a postcode alone would pair thousands of people:
+# the same address in a city, or a first name in a postcode, is a household or a person.
 BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "bk_email": ("email",),
     "bk_phone": ("phone",),
@@ -57,14 +59,41 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "bk_post_last": ("postcode", "last_name"),
     "bk_first_dob": ("first_name", "dob"),
     "bk_post_dob": ("postcode", "dob"),
+    "bk_addr_city": ("address_line", "city"),
+    "bk_first_post": ("first_name", "postcode"),
+    "bk_dob_city": ("dob", "city"),
 }
+# One more lookup without a property of its own: first and last name swapped, sought in the
+# bk_names index (a form that put the surname first).
+SWAPPED_NAMES = ("last_name", "first_name")
 
 
 def blocking_keys(record: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
     """(property, key) for every blocking rule whose columns the model record all has."""
     keys = []
     for prop, columns in BLOCKING_RULES.items():
-        values = [record.get(c) for c in columns]
-        if all(values):
-            keys.append((prop, "|".join(str(v) for v in values)))
+        key = _key(record, columns)
+        if key is not None:
+            keys.append((prop, key))
     return tuple(keys)
+
+
+def swapped_names_key(record: Mapping[str, str | None]) -> str | None:
+    """The bk_names key the record would have with first and last name swapped."""
+    return _key(record, SWAPPED_NAMES)
+
+
+def splink_blocking_rules() -> list[Any]:
+    """The same rules for Splink's predictions: one ``block_on`` per key, and the swap."""
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    first, last = BLOCKING_RULES["bk_names"]
+    return [block_on(*columns) for columns in BLOCKING_RULES.values()] + [
+        CustomRule(f"l.{first} = r.{last} and l.{last} = r.{first}")
+    ]
+
+
+def _key(record: Mapping[str, str | None], columns: tuple[str, ...]) -> str | None:
+    values = [record.get(c) for c in columns]
+    return "|".join(str(v) for v in values) if all(values) else None

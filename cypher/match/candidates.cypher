@@ -2,8 +2,9 @@
 // returns: record_id, candidate (a record sharing a blocking key, not detached), golden (its
 // stated attributes, JSON), customer_id (its live customer); at most $per_record candidates
 // per row of $rows [{record_id, bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last,
-// bk_first_dob, bk_post_dob}]
-// (null keys find nothing). Each branch is one index seek on a Record property.
+// bk_first_dob, bk_post_dob, bk_addr_city, bk_first_post, bk_dob_city, bk_names_swapped}]
+// (null keys find nothing; bk_names_swapped is the row's names swapped, sought in bk_names).
+// Each branch is one index seek on a Record property.
 UNWIND $rows AS row
 CALL (row) {
   CALL (row) {
@@ -20,6 +21,14 @@ CALL (row) {
     MATCH (s:Record {bk_first_dob: row.bk_first_dob}) RETURN s
     UNION
     MATCH (s:Record {bk_post_dob: row.bk_post_dob}) RETURN s
+    UNION
+    MATCH (s:Record {bk_addr_city: row.bk_addr_city}) RETURN s
+    UNION
+    MATCH (s:Record {bk_first_post: row.bk_first_post}) RETURN s
+    UNION
+    MATCH (s:Record {bk_dob_city: row.bk_dob_city}) RETURN s
+    UNION
+    MATCH (s:Record {bk_names: row.bk_names_swapped}) RETURN s
   }
   WITH s
   WHERE s.record_id <> row.record_id AND NOT coalesce(s.detached, false)

@@ -16,3 +16,6 @@ CREATE INDEX record_bk_names IF NOT EXISTS FOR (n:Record) ON (n.bk_names);
 CREATE INDEX record_bk_post_last IF NOT EXISTS FOR (n:Record) ON (n.bk_post_last);
 CREATE INDEX record_bk_first_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_first_dob);
 CREATE INDEX record_bk_post_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_post_dob);
+CREATE INDEX record_bk_addr_city IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_city);
+CREATE INDEX record_bk_first_post IF NOT EXISTS FOR (n:Record) ON (n.bk_first_post);
+CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);

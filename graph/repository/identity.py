@@ -206,11 +206,7 @@ async def _candidates(
     tx: AsyncManagedTransaction, batch: Sequence[Observation], per_record: int = 50
 ) -> dict[str, list[Candidate]]:
     """Records sharing a blocking key with each observation that has some (match.candidates)."""
-    rows = [
-        {"record_id": o.record_id, **{prop: None for prop in _BLOCKING_PROPS}, **dict(o.blocking)}
-        for o in batch
-        if o.blocking
-    ]
+    rows = [_lookup(o) for o in batch if o.blocking]
     if not rows:
         return {}
     cursor = await tx.run(q("match.candidates").text, rows=rows, per_record=per_record)
@@ -224,7 +220,17 @@ async def _candidates(
 
 # The Record properties match.candidates seeks (matching.features.BLOCKING_RULES writes them).
 _BLOCKING_PROPS = ("bk_email", "bk_phone", "bk_last_dob", "bk_names", "bk_post_last",
-                   "bk_first_dob", "bk_post_dob")  # fmt: skip
+                   "bk_first_dob", "bk_post_dob", "bk_addr_city", "bk_first_post",
+                   "bk_dob_city")  # fmt: skip
+
+
+def _lookup(obs: Observation) -> dict[str, Any]:
+    """A match.candidates row: every key (None when absent) and the names swapped
+    (matching.features.swapped_names_key: "first|last" read as "last|first")."""
+    keys: dict[str, Any] = {prop: None for prop in _BLOCKING_PROPS} | dict(obs.blocking)
+    first, _, last = (keys["bk_names"] or "").partition("|")
+    keys["bk_names_swapped"] = f"{last}|{first}" if first and last else None
+    return {"record_id": obs.record_id, **keys}
 
 
 def _links(matches: Sequence[MatchLink]) -> list[dict[str, Any]]:

@@ -189,6 +189,10 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                     "bk_post_last": None,
                     "bk_first_dob": None,
                     "bk_post_dob": None,
+                    "bk_addr_city": None,
+                    "bk_first_post": None,
+                    "bk_dob_city": None,
+                    "bk_names_swapped": None,
                 }
             ],
             "per_record": 5,
