@@ -396,8 +396,9 @@ def _match_link(settings: Settings, args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
                 return 2
             report = await link_graph(
-                driver, settings.neo4j_database, matcher, settings.rules(), source=args.source
-            )
+                driver, settings.neo4j_database, matcher, settings.rules(), source=args.source,
+                spark_master=args.spark or settings.spark_master,
+            )  # fmt: skip
         finally:
             await driver.close()
         print(json.dumps(report.as_dict() | {"refusals": report.refusals}, indent=2))
@@ -548,6 +549,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     linking.add_argument("--model", help="a model file (default: the active model)")
     linking.add_argument("--source", help="only the records of this source")
+    linking.add_argument("--spark", metavar="MASTER",
+                         help="predict on Spark (local[2], spark://host:7077); "
+                              "default GRAPHCDP_SPARK_MASTER, else DuckDB")  # fmt: skip
     match_sub.add_parser("deactivate", help="match with no model (deterministic rules only)")
     match_sub.add_parser("list", help="the stored models (* marks the active one)")
     match.set_defaults(handler=_match)
@@ -568,8 +572,8 @@ def _parser() -> argparse.ArgumentParser:
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
     bench.add_argument("what", choices=["ingest", "resolve", "realtime-match", "match"])
-    bench.add_argument("--dataset", choices=["febrl4", "synthetic"], default="febrl4",
-                       help="match: the labelled data set")  # fmt: skip
+    bench.add_argument("--dataset", choices=["febrl4", "rldata10000", "synthetic"],
+                       default="febrl4", help="match: the labelled data set")  # fmt: skip
     bench.add_argument("--link", type=float, default=0.99, help="match: link probability")
     bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
     bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")

@@ -87,6 +87,8 @@ class Settings:
     match_model: Path | None = None
     match_link: float = 0.99
     match_review: float = 0.90
+    # Batch linking on Spark (`local[2]`, `spark://host:7077`); none: DuckDB in the process.
+    spark_master: str | None = None
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
     state_dir: Path = Path(".stack")
@@ -236,6 +238,15 @@ def _region(var: str, raw: str) -> str:
     return raw.upper()
 
 
+def _spark_master(var: str, raw: str) -> str:
+    if re.fullmatch(r"local(\[(\d+|\*)\])?", raw):
+        return raw
+    parts = urlsplit(raw)
+    if parts.scheme in {"spark", "yarn", "k8s"} and (parts.hostname or parts.scheme == "yarn"):
+        return raw
+    raise SettingsError(var, raw, "expected local[N] or spark://host:port")
+
+
 def _bool(var: str, raw: str) -> bool:
     value = raw.lower()
     if value in {"1", "true", "yes", "on"}:
@@ -279,6 +290,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "match_model": _path,
     "match_link": _probability,
     "match_review": _probability,
+    "spark_master": _spark_master,
     "trait_refresh_seconds": _int_between(10, 86_400),
     "state_dir": _path,
     "neo4j_heap": _size,

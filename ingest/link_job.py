@@ -8,13 +8,19 @@ corroborated beyond names), ``REVIEW`` otherwise. Then, strongest first, each li
 two customers when the identity rules allow it (limits, operators' splits, and first names and
 birth dates that must agree, as for a model link in the stream), recorded as a merge with cause
 ``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
+
+With a Spark master configured (``GRAPHCDP_SPARK_MASTER``) Splink predicts on Spark instead of
+DuckDB: the same model and term frequencies, the same pairs and weights
+(:mod:`matching.spark`); everything after the prediction is the same.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -53,11 +59,8 @@ class LinkReport:
 async def link_graph(
     driver: AsyncDriver, database: str, matcher: Matcher, rules: IdentityRules,
     progress: TextIO | None = sys.stderr, source: str | None = None,
+    spark_master: str | None = None,
 ) -> LinkReport:  # fmt: skip
-    import duckdb
-    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-    from splink import DuckDBAPI, Linker
-
     started = time.monotonic()
     report = LinkReport()
     rows: list[dict[str, Any]] = []
@@ -66,16 +69,7 @@ async def link_graph(
     report.records = len(rows)
     if len(rows) < 2:
         return report
-    tf_columns = sorted(k for k in rows[0] if k.startswith("tf_"))
-    schema = pa.schema(
-        [("record_id", pa.string())] + [(f, pa.string()) for f in FEATURES]
-        + [(c, pa.float64()) for c in tf_columns]
-    )  # fmt: skip
-    db = DuckDBAPI(connection=duckdb.connect())
-    linker = Linker(db.register(pa.Table.from_pylist(rows, schema=schema)), matcher.splink)
-    predicted = linker.inference.predict(
-        threshold_match_probability=matcher.thresholds.review
-    ).as_record_list()
+    predicted = predict(rows, matcher, spark_master)
     report.pairs_scored = len(predicted)
     rejected = await _not_matches(driver, database)
     by_id = {r["record_id"]: r for r in rows}
@@ -112,6 +106,71 @@ async def link_graph(
             progress.write(f"\r  {n:>9,} / {len(links):,} links joined or refused")
     report.seconds = time.monotonic() - started
     return report
+
+
+def predict(
+    rows: list[dict[str, Any]], matcher: Matcher, spark_master: str | None = None
+) -> list[dict[str, Any]]:
+    """Every pair the model's blocking rules find, scored by Splink, at or above the review
+    probability: on DuckDB in this process, or on Spark when a master is given
+    (:mod:`matching.spark`). Term frequencies are the model's own tables (registered as
+    Splink's lookups), as the worker uses them, not recomputed from these records."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    schema = pa.schema([(c, pa.string()) for c in ("record_id", *FEATURES)])
+    table = pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema)
+    lookups = {
+        column: pa.table({column: list(values), f"tf_{column}": list(values.values())},
+                         schema=pa.schema([(column, pa.string()), (f"tf_{column}", pa.float64())]))
+        for column, values in matcher.tf_tables.items()
+    }  # fmt: skip
+    if spark_master is None:
+        import duckdb
+        from splink import DuckDBAPI
+
+        return _predict(DuckDBAPI(connection=duckdb.connect()), table, lookups,
+                        matcher.splink, matcher.thresholds.review, lambda t: t)  # fmt: skip
+    from matching.spark import collect_spark_garbage
+
+    try:
+        return _predict_on_spark(spark_master, table, lookups, matcher)
+    finally:
+        collect_spark_garbage()
+
+
+def _predict_on_spark(
+    master: str, table: Any, lookups: dict[str, Any], matcher: Matcher
+) -> list[dict[str, Any]]:
+    from splink.backends.spark import SparkAPI
+
+    from matching.spark import spark_session, spark_settings, stop_spark
+
+    with (
+        warnings.catch_warnings(),
+        tempfile.TemporaryDirectory(prefix="graphcdp-spark-") as checkpoints,
+    ):
+        # py4j and pyspark drop sockets to the JVM without closing them (a ResourceWarning each)
+        warnings.simplefilter("ignore", ResourceWarning)
+        session = spark_session(master, checkpoints)
+        try:
+            api = SparkAPI(spark_session=session)  # type: ignore[no-untyped-call]
+            return _predict(api, table, lookups, spark_settings(matcher.splink),
+                            matcher.thresholds.review, session.createDataFrame)  # fmt: skip
+        finally:
+            stop_spark(session)
+
+
+def _predict(
+    api: Any, table: Any, lookups: dict[str, Any], settings: dict[str, Any], threshold: float,
+    frame: Any,
+) -> list[dict[str, Any]]:  # fmt: skip
+    from splink import Linker
+
+    linker = Linker(api.register(frame(table)), settings)
+    for column, lookup in lookups.items():
+        linker.table_management.register_term_frequency_lookup(api.register(frame(lookup)), column)
+    found = linker.inference.predict(threshold_match_probability=threshold)
+    return [dict(r) for r in found.as_record_list()]
 
 
 def _anyone(*_: Any) -> bool:

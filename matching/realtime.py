@@ -46,6 +46,11 @@ class Matcher:
         """Score two model records (with their ``tf_`` columns, :meth:`features`)."""
         return self._scorer.score(left, right)
 
+    @property
+    def tf_tables(self) -> Mapping[str, Mapping[str, float]]:
+        """column -> value -> term frequency, from the model's training records."""
+        return self._tf
+
     def features(self, record_id: str, golden: Mapping[str, Any]) -> dict[str, Any]:
         """The model record with its term frequencies (``tf_<column>``; None when unseen)."""
         out: dict[str, Any] = dict(model_record(record_id, golden))
