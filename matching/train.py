@@ -24,7 +24,8 @@ postcode) while keeping the pair count near linear. On FEBRL4 they leave 56 of 5
 pairs unblocked.
 
 Training: the prior (lambda) from deterministic rules on email, phone and name with birth
-date (those that pair any records) at an assumed recall of 0.7; u by random sampling; m by
+date (those that pair any records) at an assumed recall of 0.7 (when they pair fewer than one
+pair per 1,000 records, rules on two of first name, last name and birth date instead); u by random sampling; m by
 expectation maximisation in up to three sessions blocked on the first of email, date of
 birth, phone, first and last name, and postcode that pair at least 50 record pairs, so every
 comparison is estimated in at least one session that does not block on it. A session whose
@@ -160,12 +161,15 @@ def train(
         retain_intermediate_calculation_columns=True,
     )
     linker = Linker(frame, settings)
-    deterministic: list[Any] = [
-        block_on(*cols)
-        for cols in (("email",), ("phone",), ("first_name", "last_name", "dob"))
-        if _pairs(records, cols) > 0
-    ] or [block_on("last_name", "dob")]
-    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    exact = [cols for cols in (("email",), ("phone",), ("first_name", "last_name", "dob"))
+             if _pairs(records, cols) > 0]  # fmt: skip
+    if sum(_pairs(records, cols) for cols in exact) * 1000 < len(records):
+        # Almost nothing agrees exactly (every duplicate has an error somewhere, as in
+        # RLdata10000): pairs agreeing on two of first name, last name and birth date stand in.
+        exact = [("first_name", "last_name"), ("first_name", "dob"), ("last_name", "dob")]
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*cols) for cols in exact], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     # EM sessions blocked on columns that pair enough records; data without emails or phones
     # (a CRM extract, FEBRL) falls back to names, birth dates and postcodes.
