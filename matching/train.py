@@ -25,12 +25,12 @@ pairs unblocked.
 
 Training: the prior (lambda) from deterministic rules on email, phone and name with birth
 date (those that pair any records) at an assumed recall of 0.7 (when they pair fewer than one
-pair per 1,000 records, rules on two of first name, last name and birth date instead); u by random sampling; m by
-expectation maximisation in up to three sessions blocked on the first of email, date of
-birth, phone, first and last name, and postcode that pair at least 50 record pairs, so every
-comparison is estimated in at least one session that does not block on it. A session whose
-EM drives an m probability below what float64 holds (Splink refuses it; blocking on postcode
-did so on synthetic data) is skipped and named in the summary.
+pair per 1,000 records, rules on two of first name, last name and birth date instead); u by
+random sampling; m by expectation maximisation in up to three sessions blocked on the first
+of email, date of birth, phone, first and last name, and postcode that pair at least 50
+record pairs, so every comparison is estimated in at least one session that does not block
+on it. A session whose EM drives an m probability below what float64 holds (Splink refuses
+it; blocking on postcode did so on synthetic data) is skipped and named in the summary.
 """
 
 from __future__ import annotations
@@ -161,8 +161,10 @@ def train(
         retain_intermediate_calculation_columns=True,
     )
     linker = Linker(frame, settings)
-    exact = [cols for cols in (("email",), ("phone",), ("first_name", "last_name", "dob"))
-             if _pairs(records, cols) > 0]  # fmt: skip
+    exact: list[tuple[str, ...]] = [
+        cols for cols in (("email",), ("phone",), ("first_name", "last_name", "dob"))
+        if _pairs(records, cols) > 0
+    ]  # fmt: skip
     if sum(_pairs(records, cols) for cols in exact) * 1000 < len(records):
         # Almost nothing agrees exactly (every duplicate has an error somewhere, as in
         # RLdata10000): pairs agreeing on two of first name, last name and birth date stand in.

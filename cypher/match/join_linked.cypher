@@ -1,17 +1,24 @@
 // name: match.join_linked
-// returns: customer_id, created_at, kept_apart, holds, other_customer_id, other_created_at,
-// other_kept_apart, other_holds, and the first names and birth dates of each (first_names,
-// dobs, other_first_names, other_dobs): the live customers of the records $record_id and
-// $other_record_id, both write-locked (in id order), with what each holds; no row when
-// either record is missing.
-MATCH (r:Record {record_id: $record_id})-[:BELONGS_TO]->(c:Customer)
-MATCH (s:Record {record_id: $other_record_id})-[:BELONGS_TO]->(o:Customer)
-CALL (c, o) {
-  UNWIND [c, o] AS x
+// returns: record_id, other_record_id, customer_id, created_at, kept_apart, holds,
+// other_customer_id, other_created_at, other_kept_apart, other_holds, and the first names and
+// birth dates of each (first_names, dobs, other_first_names, other_dobs): for each pair of
+// $pairs [{record_id, other_record_id}], the live customers of its two records, every
+// customer of the call write-locked (in id order, once), with what each holds; no row for a
+// pair whose record is missing.
+UNWIND $pairs AS p
+MATCH (r:Record {record_id: p.record_id})-[:BELONGS_TO]->(c:Customer)
+MATCH (s:Record {record_id: p.other_record_id})-[:BELONGS_TO]->(o:Customer)
+WITH collect({p: p, c: c, o: o}) AS rows
+CALL (rows) {
+  UNWIND rows AS row
+  UNWIND [row.c, row.o] AS x
   WITH DISTINCT x ORDER BY x.customer_id
   SET x.updated_at = $now
 }
-RETURN c.customer_id AS customer_id, c.created_at AS created_at,
+UNWIND rows AS row
+WITH row.p AS p, row.c AS c, row.o AS o
+RETURN p.record_id AS record_id, p.other_record_id AS other_record_id,
+       c.customer_id AS customer_id, c.created_at AS created_at,
        coalesce(c.kept_apart, []) AS kept_apart, coalesce(c.first_names, []) AS first_names,
        coalesce(c.dobs, []) AS dobs,
        coalesce(o.first_names, []) AS other_first_names, coalesce(o.dobs, []) AS other_dobs,

@@ -102,38 +102,57 @@ AgreeCheck = Callable[[Sequence[str], Sequence[str], Sequence[str], Sequence[str
 
 
 async def join_linked(
-    driver: AsyncDriver, database: str, record_id: str, other: str, check: MergeCheck,
+    driver: AsyncDriver, database: str, pairs: Sequence[tuple[str, str]], check: MergeCheck,
     agree: AgreeCheck, actor: str = "match link",
-) -> Joined:  # fmt: skip
-    """Join the customers of a model-linked pair when the identity rules allow it (one
-    transaction: both customers locked, checked, merged with cause ``model``)."""
+) -> list[Joined]:  # fmt: skip
+    """Join the customers of model-linked pairs (record, other record) when the identity rules
+    allow it, in one transaction: every customer locked, each pair checked, the merges written
+    together with cause ``model``. The pairs' customers must be distinct from one pair to the
+    next (each pair is checked against what its customers held when the call began); a pair
+    whose two records already share a customer is ``same``. One result per pair, in order."""
 
     @unit_of_work(metadata={"query": "match.join_linked"})
-    async def work(tx: AsyncManagedTransaction) -> Joined:
+    async def work(tx: AsyncManagedTransaction) -> list[Joined]:
         now = now_iso()
         cursor = await tx.run(
-            q("match.join_linked").text, record_id=record_id, other_record_id=other, now=now
-        )
-        row = await cursor.single()
-        if row is None:
-            return Joined(refused="a record of the pair is gone")
-        mine, theirs = row["customer_id"], row["other_customer_id"]
-        if mine == theirs:
-            return Joined(same=True)
-        refusal = check(
-            [Identifier.from_key(k) for k in row["holds"]],
-            [Identifier.from_key(k) for k in row["other_holds"]],
-            row["kept_apart"], row["other_kept_apart"], mine, theirs,
+            q("match.join_linked").text,
+            pairs=[{"record_id": a, "other_record_id": b} for a, b in pairs], now=now,
         )  # fmt: skip
-        if refusal is None and not agree(
-            row["first_names"], row["other_first_names"], row["dobs"], row["other_dobs"]
-        ):
-            refusal = f"{mine} and {theirs}: first names or birth dates disagree (disagree)"
-        if refusal is not None:
-            return Joined(refused=refusal)
-        merged = await _merge_pair(tx, row, record_id, f"model:{other}", "model", actor, None, now)
-        return Joined(merged=merged)
+        rows = {(r["record_id"], r["other_record_id"]): r async for r in cursor}
+        out: list[Joined] = []
+        merges: list[dict[str, Any]] = []
+        for record_id, other in pairs:
+            row = rows.get((record_id, other))
+            if row is None:
+                out.append(Joined(refused="a record of the pair is gone"))
+                continue
+            mine, theirs = row["customer_id"], row["other_customer_id"]
+            if mine == theirs:
+                out.append(Joined(same=True))
+                continue
+            refusal = check(
+                [Identifier.from_key(k) for k in row["holds"]],
+                [Identifier.from_key(k) for k in row["other_holds"]],
+                row["kept_apart"], row["other_kept_apart"], mine, theirs,
+            )  # fmt: skip
+            if refusal is None and not agree(
+                row["first_names"], row["other_first_names"], row["dobs"], row["other_dobs"]
+            ):
+                refusal = f"{mine} and {theirs}: first names or birth dates disagree (disagree)"
+            if refusal is not None:
+                out.append(Joined(refused=refusal))
+                continue
+            merge = _merge_row(row, record_id, f"model:{other}", "model", actor, None)
+            merges.append(merge)
+            out.append(Joined(merged=(merge["survivor"], merge["loser"])))
+        if merges:
+            await (
+                await tx.run(q("identity.merge_customers").text, merges=merges, now=now)
+            ).consume()
+        return out
 
+    if not pairs:
+        return []
     async with driver.session(database=database) as session:
         return await session.execute_write(work)
 
@@ -150,11 +169,18 @@ async def _merge_pair(
     actor: str, detail: str | None, now: str,
 ) -> tuple[str, str]:  # fmt: skip
     """Merge the two locked customers of a pair; the older keeps its id: (survivor, loser)."""
+    merge = _merge_row(row, record_id, identifier, cause, actor, detail)
+    await (await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)).consume()
+    return merge["survivor"], merge["loser"]
+
+
+def _merge_row(
+    row: Any, record_id: str, identifier: str, cause: str, actor: str, detail: str | None
+) -> dict[str, Any]:
+    """An identity.merge_customers row for the pair's two customers: the older survives."""
     ages = [(row["created_at"] or "", row["customer_id"]),
             (row["other_created_at"] or "", row["other_customer_id"])]  # fmt: skip
     (_, survivor), (_, loser) = sorted(ages)
-    merge = {"survivor": survivor, "loser": loser, "cause": cause, "actor": actor,
-             "record_id": record_id, "identifier": identifier, "detail": detail,
-             "change_id": change_id("merge", survivor, loser)}  # fmt: skip
-    await (await tx.run(q("identity.merge_customers").text, merges=[merge], now=now)).consume()
-    return survivor, loser
+    return {"survivor": survivor, "loser": loser, "cause": cause, "actor": actor,
+            "record_id": record_id, "identifier": identifier, "detail": detail,
+            "change_id": change_id("merge", survivor, loser)}  # fmt: skip

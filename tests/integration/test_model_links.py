@@ -251,3 +251,30 @@ def test_spark_predicts_the_pairs_and_weights_duckdb_predicts(model: TrainedMode
         assert levels, pair  # the weights differ only through a level
         assert levels <= jaro, (pair, levels)
     assert differing <= len(on_duckdb) // 100
+
+
+async def test_batch_linking_joins_a_clique_in_rounds_one_customer_at_a_time(
+    driver: AsyncDriver, model: TrainedModel
+) -> None:
+    """Four records of one person, six links: rounds never join one customer twice in a
+    transaction, so three merges and three links already within the one customer."""
+    from ingest.link_job import link_graph
+
+    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    source = f"clique-{tag}"
+    person = {"first_name": "Mira", "last_name": f"Q{tag}", "dob": "1979-04-04",
+              "postcode": "60614", "city": "Chicago", "address_line": "12 Elm St"}  # fmt: skip
+    rows = [{"record_id": f"{tag}-{n}", "source": source, "email": f"m{n}.{tag}@x.example",
+             **person} for n in range(4)]  # fmt: skip
+    repo = IdentityRepository(driver, "neo4j")
+    written = await repo.apply([record_observation(r) for r in rows], resolve)
+    assert len(set(written.written.values())) == 4
+    matcher = Matcher(model, Thresholds(link=0.99, review=0.9))
+    report = await link_graph(driver, "neo4j", matcher, DEFAULT_RULES, None, source=source)
+    assert (report.links, report.merged, report.already_one, report.refused) == (6, 3, 3, 0)
+    customers, _, _ = await driver.execute_query(
+        "MATCH (r:Record)-[:BELONGS_TO]->(c) WHERE r.source = $s "
+        "RETURN DISTINCT c.customer_id AS c",
+        s=source,
+    )
+    assert len(customers) == 1

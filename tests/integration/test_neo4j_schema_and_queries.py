@@ -208,8 +208,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "match.list_reviews": {"status": "open", "first": 5},
         "match.not_matches": {},
         "match.join_linked": {
-            "record_id": f"rec_{tag}",
-            "other_record_id": f"rec_{tag}",
+            "pairs": [{"record_id": f"rec_{tag}", "other_record_id": f"rec_{tag}"}],
             "now": now,
         },
         "match.get_review": {
