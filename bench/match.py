@@ -43,7 +43,6 @@ from typing import Any
 
 from bench.quality import report
 from bench.synthetic import generate
-from graph.cypher import q
 from graphcdp.settings import Settings
 from matching.features import FEATURES, model_record
 from matching.train import train
@@ -139,6 +138,7 @@ async def graphcdp(
     import dataclasses
 
     from graph.driver import open_driver
+    from graph.repository import customers_of_records
     from ingest.link_job import link_graph
     from ingest.resolve_job import resolve_file
 
@@ -156,13 +156,7 @@ async def graphcdp(
                 raise RuntimeError("the pinned model did not load")
             await link_graph(driver, settings.neo4j_database, matcher, settings.rules(), None)
             seconds = time.monotonic() - started
-            ids = list(streamed)
-            clusters: dict[str, str] = {}
-            for start in range(0, len(ids), 5000):
-                records, _, _ = await driver.execute_query(
-                    q("record.customers_of_records").query(), ids=ids[start : start + 5000]
-                )
-                clusters.update({r["record_id"]: r["customer_id"] for r in records})
+            clusters = await customers_of_records(driver, settings.neo4j_database, list(streamed))
     finally:
         await driver.close()
     return {"streamed": streamed, "linked": clusters, "seconds": seconds}

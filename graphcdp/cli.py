@@ -447,6 +447,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.match import main as bench_match
 
         return bench_match(settings, args.dataset, args.persons, args.seed, args.link, args.fresh)
+    if args.what == "link":
+        from bench.link_scale import main as bench_link
+
+        return bench_link(settings, args.records, args.seed, args.spark, args.fresh)
     if args.what == "realtime-match":
         from bench.realtime_match import main as bench_realtime
 
@@ -571,7 +575,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
-    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match", "match"])
+    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match", "match", "link"])
+    bench.add_argument("--records", type=int, default=1_000_000, help="link: synthetic records")
+    bench.add_argument("--spark", metavar="MASTER", help="link: predict on Spark")
     bench.add_argument("--dataset", choices=["febrl4", "rldata10000", "synthetic"],
                        default="febrl4", help="match: the labelled data set")  # fmt: skip
     bench.add_argument("--link", type=float, default=0.99, help="match: link probability")

@@ -16,6 +16,7 @@ DuckDB: the same model and term frequencies, the same pairs and weights
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from typing import Any, TextIO
 from neo4j import AsyncDriver
 
 from graph.cypher import q
-from graph.repository import model_records
+from graph.repository import customers_of_records, model_records
 from graph.repository.reviews import join_linked, write_links
 from matching.agreement import agree
 from matching.features import FEATURES
@@ -37,7 +38,8 @@ from matching.rules import IdentityRules
 
 BATCH = 5000  # links written per transaction
 WINDOW = 20_000  # links scheduled together into rounds
-ROUND = 2_000  # joins per transaction
+ROUND = 4_000  # joins per round
+LANES = 2  # transactions per round, run side by side
 
 
 @dataclass
@@ -51,11 +53,19 @@ class LinkReport:
     already_one: int = 0
     seconds: float = 0.0
     refusals: dict[str, int] = field(default_factory=dict)
+    # seconds per phase: read, predict (Splink), score (in-process), write (links), join
+    phases: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k != "refusals"} | {
-            "seconds": round(self.seconds, 2)
+        return {k: v for k, v in self.__dict__.items() if k not in ("refusals", "phases")} | {
+            "seconds": round(self.seconds, 2),
+            "phase_seconds": {k: round(v, 2) for k, v in self.phases.items()},
         }
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.monotonic()
+        self.phases[phase] = now - since
+        return now
 
 
 async def link_graph(
@@ -63,7 +73,7 @@ async def link_graph(
     progress: TextIO | None = sys.stderr, source: str | None = None,
     spark_master: str | None = None,
 ) -> LinkReport:  # fmt: skip
-    started = time.monotonic()
+    started = lap = time.monotonic()
     report = LinkReport()
     rows: list[dict[str, Any]] = []
     async for record_id, golden in model_records(driver, database, source=source):
@@ -71,8 +81,10 @@ async def link_graph(
     report.records = len(rows)
     if len(rows) < 2:
         return report
+    lap = report.lap("read", lap)
     predicted = predict(rows, matcher, spark_master)
     report.pairs_scored = len(predicted)
+    lap = report.lap("predict", lap)
     rejected = await _not_matches(driver, database)
     by_id = {r["record_id"]: r for r in rows}
     verdicts: list[dict[str, Any]] = []
@@ -87,14 +99,17 @@ async def link_graph(
             "probability": score.probability, "match_weight": score.match_weight,
             "model_version": matcher.version, "explanation": explain(score),
         })  # fmt: skip
+    lap = report.lap("score", lap)
     for start in range(0, len(verdicts), BATCH):
         await write_links(driver, database, verdicts[start : start + BATCH])
+    lap = report.lap("write", lap)
     report.links = sum(v["kind"] == "link" for v in verdicts)
     report.reviews = len(verdicts) - report.links
     check = functools.partial(merge_refusal, rules)
     names = agree if rules.model_check_names else _anyone
     links = sorted((v for v in verdicts if v["kind"] == "link"), key=lambda v: -v["match_weight"])
     await _join(driver, database, links, check, names, report, progress)
+    report.lap("join", lap)
     report.seconds = time.monotonic() - started
     return report
 
@@ -108,50 +123,71 @@ async def _join(
 
     A round takes the links in order and skips one that touches a customer an earlier link
     of the round took or skipped, so no weaker link of a customer ever goes before a
-    stronger one: the outcome is the one-at-a-time outcome, in far fewer transactions.
+    stronger one: the outcome is the one-at-a-time outcome, in far fewer transactions. The
+    records' customers are read once per WINDOW links and followed through the window's own
+    merges; a pair whose customers changed otherwise (a worker merged them meanwhile) comes
+    back from the transaction as a retry and is read again.
     """
     done = 0
     for start in range(0, len(links), WINDOW):
         pending = links[start : start + WINDOW]
+        ids = sorted({r for v in pending for r in (v["from"], v["to"])})
+        owners = await customers_of_records(driver, database, ids)
+        moved: dict[str, str] = {}  # loser -> survivor, as this window merges them
         while pending:
-            owners = await _owners(
-                driver, database, {r for v in pending for r in (v["from"], v["to"])}
-            )
             batch: list[dict[str, Any]] = []
             rest: list[dict[str, Any]] = []
             taken: set[str] = set()
             for v in pending:
-                a, b = owners.get(v["from"], v["from"]), owners.get(v["to"], v["to"])
+                a, b = _live(owners, moved, v["from"]), _live(owners, moved, v["to"])
                 if a == b:
                     report.already_one += 1
-                elif a in taken or b in taken or len(batch) >= ROUND:
-                    rest.append(v)
-                    taken |= {a, b}
-                else:
+                    done += 1
+                    continue
+                if a not in taken and b not in taken and len(batch) < ROUND:
                     batch.append(v)
-                    taken |= {a, b}
-            pairs = [(v["from"], v["to"]) for v in batch]
-            for joined in await join_linked(driver, database, pairs, check, names):
+                else:
+                    rest.append(v)
+                taken |= {a, b}
+            # The round's customers are distinct, so its parts lock nothing in common and run
+            # side by side (Neo4j works each transaction on one core).
+            parts = [batch[i::LANES] for i in range(LANES)]
+            results = await asyncio.gather(*(
+                join_linked(driver, database, [(v["from"], v["to"]) for v in part], check, names)
+                for part in parts
+            ))  # fmt: skip
+            retry: list[dict[str, Any]] = []
+            joined_all = [(v, j) for part, res in zip(parts, results, strict=True)
+                          for v, j in zip(part, res, strict=True)]  # fmt: skip
+            for v, joined in joined_all:
+                if joined.retry:  # someone else merged meanwhile: read its records again
+                    retry.append(v)
+                    continue
+                done += 1
                 if joined.merged:
                     report.merged += 1
+                    moved[joined.merged[1]] = joined.merged[0]
                 elif joined.same:
                     report.already_one += 1
                 else:
                     report.refused += 1
                     reason = str(joined.refused).split(" ")[-1]
                     report.refusals[reason] = report.refusals.get(reason, 0) + 1
-            done += len(pending) - len(rest)
+            if retry:
+                stale = sorted({r for v in retry for r in (v["from"], v["to"])})
+                owners.update(await customers_of_records(driver, database, stale))
+                rest = sorted(rest + retry, key=lambda v: -v["match_weight"])
             pending = rest
             if progress is not None:
                 progress.write(f"\r  {done:>9,} / {len(links):,} links joined or refused")
 
 
-async def _owners(driver: AsyncDriver, database: str, ids: set[str]) -> dict[str, str]:
-    """record id -> its live customer."""
-    records, _, _ = await driver.execute_query(
-        q("record.customers_of_records").query(), ids=sorted(ids), database_=database
-    )
-    return {r["record_id"]: r["customer_id"] for r in records}
+def _live(owners: dict[str, str], moved: dict[str, str], record_id: str) -> str:
+    """The record's customer now: as read, then through the merges made since."""
+    customer = owners.get(record_id, record_id)
+    while customer in moved:
+        customer = moved[customer]
+    return customer
 
 
 def predict(

@@ -25,7 +25,12 @@ from neo4j import AsyncDriver
 
 from graph.cypher import q
 from graph.model import Observation, now_iso
-from graph.repository import IdentityRepository, Planner, SettingsRepository
+from graph.repository import (
+    IdentityRepository,
+    Planner,
+    SettingsRepository,
+    customers_of_records,
+)
 from graphcdp.settings import Settings
 from ingest.importer import Reject, load_mapping, read_records, write_rejects
 from ingest.planning import model_source, plan_batch
@@ -149,13 +154,7 @@ async def resolve_file(
             await flush()
     if batch:
         await flush()
-    for start in range(0, len(accepted), 5000):
-        records, _, _ = await driver.execute_query(
-            q("record.customers_of_records").query(),
-            ids=accepted[start : start + 5000],
-            database_=database,
-        )
-        report.clusters.update({r["record_id"]: r["customer_id"] for r in records})
+    report.clusters.update(await customers_of_records(driver, database, accepted))
     report.customers = len(set(report.clusters.values()))
     report.seconds = time.monotonic() - started
     if rejects:

@@ -4,6 +4,7 @@ E.164 phone, ISO birth date, upper-case postcode without spaces; empty values ar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from matching.normalise import (
     to_e164,
 )
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 FEATURES = (
     "first_name", "last_name", "dob", "email", "phone", "address_line", "postcode", "city",
 )  # fmt: skip
@@ -37,7 +39,9 @@ def _normalised(name: str, text: str, options: NormaliseOptions) -> str | None:
         if name == "email":
             return normalise_email(text)
         if name == "phone":
-            return to_e164(text, options.default_region)
+            # A value already in E.164 form (what the graph stores) is taken as it is: the
+            # model only compares it, and parsing a million stored phones again costs minutes.
+            return text if _E164.fullmatch(text) else to_e164(text, options.default_region)
     except NormaliseError:
         return None
     if name == "postcode":

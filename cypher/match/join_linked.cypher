@@ -1,7 +1,8 @@
 // name: match.join_linked
-// returns: record_id, other_record_id, customer_id, created_at, kept_apart, holds,
-// other_customer_id, other_created_at, other_kept_apart, other_holds, and the first names and
-// birth dates of each (first_names, dobs, other_first_names, other_dobs): for each pair of
+// returns: pairs (one row: a list of maps with record_id, other_record_id, customer_id,
+// created_at, kept_apart, holds, other_customer_id, other_created_at, other_kept_apart,
+// other_holds, and the first names and birth dates of each (first_names, dobs,
+// other_first_names, other_dobs)): for each pair of
 // $pairs [{record_id, other_record_id}], the live customers of its two records, every
 // customer of the call write-locked (in id order, once), with what each holds; no row for a
 // pair whose record is missing.
@@ -17,14 +18,16 @@ CALL (rows) {
 }
 UNWIND rows AS row
 WITH row.p AS p, row.c AS c, row.o AS o
-RETURN p.record_id AS record_id, p.other_record_id AS other_record_id,
-       c.customer_id AS customer_id, c.created_at AS created_at,
-       coalesce(c.kept_apart, []) AS kept_apart, coalesce(c.first_names, []) AS first_names,
-       coalesce(c.dobs, []) AS dobs,
-       coalesce(o.first_names, []) AS other_first_names, coalesce(o.dobs, []) AS other_dobs,
-       COLLECT { MATCH (c)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i) RETURN DISTINCT i.key }
-         AS holds,
-       o.customer_id AS other_customer_id, o.created_at AS other_created_at,
-       coalesce(o.kept_apart, []) AS other_kept_apart,
-       COLLECT { MATCH (o)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i) RETURN DISTINCT i.key }
-         AS other_holds
+RETURN collect({
+  record_id: p.record_id, other_record_id: p.other_record_id,
+  customer_id: c.customer_id, created_at: c.created_at,
+  kept_apart: coalesce(c.kept_apart, []), first_names: coalesce(c.first_names, []),
+  dobs: coalesce(c.dobs, []),
+  other_first_names: coalesce(o.first_names, []), other_dobs: coalesce(o.dobs, []),
+  holds: COLLECT { MATCH (c)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i)
+                   RETURN DISTINCT i.key },
+  other_customer_id: o.customer_id, other_created_at: o.created_at,
+  other_kept_apart: coalesce(o.kept_apart, []),
+  other_holds: COLLECT { MATCH (o)<-[:BELONGS_TO]-(:Record)-[:HAS_IDENTIFIER]->(i)
+                         RETURN DISTINCT i.key }
+}) AS pairs

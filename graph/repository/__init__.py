@@ -11,7 +11,12 @@ from graph.repository.housekeeping import (
     TraitRepository,
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
-from graph.repository.profiles import Profile, ProfileRepository, model_records
+from graph.repository.profiles import (
+    Profile,
+    ProfileRepository,
+    customers_of_records,
+    model_records,
+)
 from graph.repository.reviews import Decision, ReviewRepository
 from graph.repository.unmerge import SplitRepository, Splitter
 
@@ -29,5 +34,6 @@ __all__ = [
     "Splitter",
     "TraitRepository",
     "WriteResult",
+    "customers_of_records",
     "model_records",
 ]

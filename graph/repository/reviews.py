@@ -95,6 +95,7 @@ class Joined:
     merged: tuple[str, str] | None = None  # (survivor, loser)
     refused: str | None = None
     same: bool = False  # already one customer
+    retry: bool = False  # a customer of the pair is in an earlier pair of the same call
 
 
 # (first names, birth dates) of one customer and of the other -> whether they may be one person
@@ -107,9 +108,10 @@ async def join_linked(
 ) -> list[Joined]:  # fmt: skip
     """Join the customers of model-linked pairs (record, other record) when the identity rules
     allow it, in one transaction: every customer locked, each pair checked, the merges written
-    together with cause ``model``. The pairs' customers must be distinct from one pair to the
-    next (each pair is checked against what its customers held when the call began); a pair
-    whose two records already share a customer is ``same``. One result per pair, in order."""
+    together with cause ``model``. Each pair is checked against what its customers held when
+    the call began, so a pair whose live customer an earlier pair of the call already took is
+    left for the caller to ``retry``; a pair whose two records already share a customer is
+    ``same``. One result per pair, in order."""
 
     @unit_of_work(metadata={"query": "match.join_linked"})
     async def work(tx: AsyncManagedTransaction) -> list[Joined]:
@@ -118,9 +120,12 @@ async def join_linked(
             q("match.join_linked").text,
             pairs=[{"record_id": a, "other_record_id": b} for a, b in pairs], now=now,
         )  # fmt: skip
-        rows = {(r["record_id"], r["other_record_id"]): r async for r in cursor}
+        found = await cursor.single()
+        listed = found["pairs"] if found is not None else []
+        rows = {(r["record_id"], r["other_record_id"]): r for r in listed}
         out: list[Joined] = []
         merges: list[dict[str, Any]] = []
+        used: set[str] = set()
         for record_id, other in pairs:
             row = rows.get((record_id, other))
             if row is None:
@@ -130,6 +135,10 @@ async def join_linked(
             if mine == theirs:
                 out.append(Joined(same=True))
                 continue
+            if mine in used or theirs in used:
+                out.append(Joined(retry=True))
+                continue
+            used |= {mine, theirs}
             refusal = check(
                 [Identifier.from_key(k) for k in row["holds"]],
                 [Identifier.from_key(k) for k in row["other_holds"]],

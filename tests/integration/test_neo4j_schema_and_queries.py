@@ -177,6 +177,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
         "record.customers_of_records": {"ids": [f"rec_{tag}"]},
+        "bench.load_records": {"rows": [], "now": now},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {
             "rows": [
