@@ -66,6 +66,7 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "bk_addr_city": ("address_line", "city"),
     "bk_first_post": ("first_name", "postcode"),
     "bk_dob_city": ("dob", "city"),
+    "bk_addr_dob": ("address_line", "dob"),
 }
 # One more lookup without a property of its own: first and last name swapped, sought in the
 # bk_names index (a form that put the surname first).

@@ -3,7 +3,7 @@
 // states about the person (golden: JSON of its golden attributes; first_names, dobs folded),
 // for survivorship, explanations and splits; identity.write_golden sets the winners. Its
 // blocking keys (bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last, bk_first_dob,
-// bk_post_dob, bk_addr_city, bk_first_post, bk_dob_city: matching.features)
+// bk_post_dob, bk_addr_city, bk_first_post, bk_dob_city, bk_addr_dob: matching.features)
 // let the probabilistic model find it as a candidate (match.candidates).
 // The customer also keeps every folded first name and birth date its records state
 // (first_names, dobs) for the agreement check of later links.

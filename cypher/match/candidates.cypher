@@ -2,7 +2,7 @@
 // returns: record_id, candidate (a record sharing a blocking key, not detached), golden (its
 // stated attributes, JSON), customer_id (its live customer); at most $per_record candidates
 // per row of $rows [{record_id, bk_email, bk_phone, bk_last_dob, bk_names, bk_post_last,
-// bk_first_dob, bk_post_dob, bk_addr_city, bk_first_post, bk_dob_city, bk_names_swapped}]
+// bk_first_dob, bk_post_dob, bk_addr_city, bk_first_post, bk_dob_city, bk_addr_dob, bk_names_swapped}]
 // (null keys find nothing; bk_names_swapped is the row's names swapped, sought in bk_names).
 // Each branch is one index seek on a Record property.
 UNWIND $rows AS row
@@ -27,6 +27,8 @@ CALL (row) {
     MATCH (s:Record {bk_first_post: row.bk_first_post}) RETURN s
     UNION
     MATCH (s:Record {bk_dob_city: row.bk_dob_city}) RETURN s
+    UNION
+    MATCH (s:Record {bk_addr_dob: row.bk_addr_dob}) RETURN s
     UNION
     MATCH (s:Record {bk_names: row.bk_names_swapped}) RETURN s
   }

@@ -19,3 +19,4 @@ CREATE INDEX record_bk_post_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_post_dob);
 CREATE INDEX record_bk_addr_city IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_city);
 CREATE INDEX record_bk_first_post IF NOT EXISTS FOR (n:Record) ON (n.bk_first_post);
 CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);
+CREATE INDEX record_bk_addr_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_dob);

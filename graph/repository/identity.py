@@ -221,7 +221,7 @@ async def _candidates(
 # The Record properties match.candidates seeks (matching.features.BLOCKING_RULES writes them).
 _BLOCKING_PROPS = ("bk_email", "bk_phone", "bk_last_dob", "bk_names", "bk_post_last",
                    "bk_first_dob", "bk_post_dob", "bk_addr_city", "bk_first_post",
-                   "bk_dob_city")  # fmt: skip
+                   "bk_dob_city", "bk_addr_dob")  # fmt: skip
 
 
 def _lookup(obs: Observation) -> dict[str, Any]:

@@ -193,6 +193,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                     "bk_addr_city": None,
                     "bk_first_post": None,
                     "bk_dob_city": None,
+                    "bk_addr_dob": None,
                     "bk_names_swapped": None,
                 }
             ],
