@@ -10,8 +10,10 @@ birth dates that must agree, as for a model link in the stream), recorded as a m
 ``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
 
 With a Spark master configured (``GRAPHCDP_SPARK_MASTER``) Splink predicts on Spark instead of
-DuckDB: the same model and term frequencies, the same pairs and weights
-(:mod:`matching.spark`); everything after the prediction is the same.
+DuckDB with the same model and term frequencies (:mod:`matching.spark`); every predicted pair
+is scored again in-process, so what is written does not depend on the backend (Spark's
+Jaro-Winkler differs from DuckDB's on a few strings, which only moves pairs near the review
+threshold in or out).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ async def _join(
     report: LinkReport, progress: TextIO | None,
 ) -> None:  # fmt: skip
     """Join the linked customers, strongest link first for every customer, in rounds of up to
-    ROUND links over distinct customers (one transaction each, :func:`join_linked`).
+    ROUND links over distinct customers (LANES transactions side by side, :func:`join_linked`).
 
     A round takes the links in order and skips one that touches a customer an earlier link
     of the round took or skipped, so no weaker link of a customer ever goes before a
