@@ -55,7 +55,8 @@ class LinkReport:
     already_one: int = 0
     seconds: float = 0.0
     refusals: dict[str, int] = field(default_factory=dict)
-    # seconds per phase: read, predict (Splink), score (in-process), write (links), join
+    # seconds per phase: read, predict (Splink), score_and_write (in-process scoring, and the
+    # links written meanwhile), join
     phases: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -90,7 +91,10 @@ async def link_graph(
     rejected = await _not_matches(driver, database)
     by_id = {r["record_id"]: r for r in rows}
     verdicts: list[dict[str, Any]] = []
-    for pair in predicted:
+    writing: asyncio.Task[None] | None = None
+    # Each batch of verdicts is written while the next one is scored (Neo4j works on its own
+    # cores while Python scores), one write in flight at a time.
+    for n, pair in enumerate(predicted, 1):
         a, b = str(pair["record_id_l"]), str(pair["record_id_r"])
         if (a, b) in rejected or (b, a) in rejected:
             continue
@@ -101,10 +105,18 @@ async def link_graph(
             "probability": score.probability, "match_weight": score.match_weight,
             "model_version": matcher.version, "explanation": explain(score),
         })  # fmt: skip
-    lap = report.lap("score", lap)
-    for start in range(0, len(verdicts), BATCH):
-        await write_links(driver, database, verdicts[start : start + BATCH])
-    lap = report.lap("write", lap)
+        if len(verdicts) % BATCH == 0:
+            if writing is not None:
+                await writing
+            batch = verdicts[-BATCH:]
+            writing = asyncio.create_task(write_links(driver, database, batch))
+        if n % 500 == 0:
+            await asyncio.sleep(0)  # let the driver move the write in flight along
+    if writing is not None:
+        await writing
+    if rest := len(verdicts) % BATCH:
+        await write_links(driver, database, verdicts[-rest:])
+    lap = report.lap("score_and_write", lap)
     report.links = sum(v["kind"] == "link" for v in verdicts)
     report.reviews = len(verdicts) - report.links
     check = functools.partial(merge_refusal, rules)
@@ -193,12 +205,17 @@ def _live(owners: dict[str, str], moved: dict[str, str], record_id: str) -> str:
 
 
 def predict(
-    rows: list[dict[str, Any]], matcher: Matcher, spark_master: str | None = None
-) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]], matcher: Matcher, spark_master: str | None = None,
+    detail: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
     """Every pair the model's blocking rules find, scored by Splink, at or above the review
     probability: on DuckDB in this process, or on Spark when a master is given
     (:mod:`matching.spark`). Term frequencies are the model's own tables (registered as
-    Splink's lookups), as the worker uses them, not recomputed from these records."""
+    Splink's lookups), as the worker uses them, not recomputed from these records.
+
+    Each pair is ``record_id_l``, ``record_id_r``, ``match_weight`` and ``match_probability``;
+    with ``detail`` also the compared values and every level (``gamma_<comparison>``), which
+    cost far more to carry out of Splink than the pairs themselves."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     schema = pa.schema([(c, pa.string()) for c in ("record_id", *FEATURES)])
@@ -213,17 +230,18 @@ def predict(
         from splink import DuckDBAPI
 
         return _predict(DuckDBAPI(connection=duckdb.connect()), table, lookups,
-                        matcher.splink, matcher.thresholds.review, lambda t: t)  # fmt: skip
+                        _lean(matcher.splink, detail), matcher.thresholds.review,
+                        lambda t: t)  # fmt: skip
     from matching.spark import collect_spark_garbage
 
     try:
-        return _predict_on_spark(spark_master, table, lookups, matcher)
+        return _predict_on_spark(spark_master, table, lookups, matcher, detail)
     finally:
         collect_spark_garbage()
 
 
 def _predict_on_spark(
-    master: str, table: Any, lookups: dict[str, Any], matcher: Matcher
+    master: str, table: Any, lookups: dict[str, Any], matcher: Matcher, detail: bool
 ) -> list[dict[str, Any]]:
     from splink.backends.spark import SparkAPI
 
@@ -238,7 +256,7 @@ def _predict_on_spark(
         session = spark_session(master, checkpoints)
         try:
             api = SparkAPI(spark_session=session)  # type: ignore[no-untyped-call]
-            return _predict(api, table, lookups, spark_settings(matcher.splink),
+            return _predict(api, table, lookups, _lean(spark_settings(matcher.splink), detail),
                             matcher.thresholds.review, session.createDataFrame)  # fmt: skip
         finally:
             stop_spark(session)
@@ -255,6 +273,14 @@ def _predict(
         linker.table_management.register_term_frequency_lookup(api.register(frame(lookup)), column)
     found = linker.inference.predict(threshold_match_probability=threshold)
     return [dict(r) for r in found.as_record_list()]
+
+
+def _lean(settings: dict[str, Any], detail: bool) -> dict[str, Any]:
+    """The settings with or without Splink's intermediate and matching columns."""
+    return settings | {
+        "retain_intermediate_calculation_columns": detail,
+        "retain_matching_columns": detail,
+    }
 
 
 def _anyone(*_: Any) -> bool:

@@ -235,8 +235,8 @@ def test_spark_predicts_the_pairs_and_weights_duckdb_predicts(model: TrainedMode
     def pairs(found: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         return {tuple(sorted((str(r["record_id_l"]), str(r["record_id_r"])))): r for r in found}
 
-    on_duckdb = pairs(predict(rows, matcher))
-    on_spark = pairs(predict(rows, matcher, "local[2]"))
+    on_duckdb = pairs(predict(rows, matcher, detail=True))
+    on_spark = pairs(predict(rows, matcher, "local[2]", detail=True))
     assert len(on_duckdb) > 100
     assert set(on_spark) == set(on_duckdb)
     jaro = {c["name"] for c in model.scoring["comparisons"]
