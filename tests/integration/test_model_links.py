@@ -41,9 +41,14 @@ def _setup(
     driver: AsyncDriver, model: TrainedModel, link: float = 0.99, review: float = 0.9
 ) -> tuple[str, Any, IdentityRepository]:
     """A fresh tag, the worker's planner with the model, and the repository."""
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    tag = _tag()
     planner = functools.partial(plan_batch, matcher=Matcher(model, Thresholds(link, review)))
     return tag, planner, IdentityRepository(driver, "neo4j")
+
+
+def _tag() -> str:
+    """A fresh tag: the records and customers of one test, apart from every other's."""
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(10))
 
 
 def _prior(model: TrainedModel) -> float:
@@ -183,7 +188,7 @@ async def test_batch_linking_scores_a_source_and_joins_its_links(
 ) -> None:
     from ingest.link_job import link_graph
 
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    tag = _tag()
     source = f"batch-{tag}"
     repo = IdentityRepository(driver, "neo4j")
     person = {
@@ -260,7 +265,7 @@ async def test_batch_linking_joins_a_clique_in_rounds_one_customer_at_a_time(
     transaction, so three merges and three links already within the one customer."""
     from ingest.link_job import link_graph
 
-    tag = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
+    tag = _tag()
     source = f"clique-{tag}"
     person = {"first_name": "Mira", "last_name": f"Q{tag}", "dob": "1979-04-04",
               "postcode": "60614", "city": "Chicago", "address_line": "12 Elm St"}  # fmt: skip
