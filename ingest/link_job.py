@@ -98,7 +98,10 @@ async def link_graph(
         a, b = str(pair["record_id_l"]), str(pair["record_id_r"])
         if (a, b) in rejected or (b, a) in rejected:
             continue
-        score = matcher.score(by_id[a], by_id[b])
+        if "levels" in pair:  # DuckDB's levels are the in-process scorer's (tested to 1e-6)
+            score = matcher.score_levels(pair["levels"], by_id[a], by_id[b])
+        else:  # Spark's Jaro-Winkler differs on a few strings: score again, as the worker does
+            score = matcher.score(by_id[a], by_id[b])
         link = score.probability >= matcher.thresholds.link and corroborated(score)
         verdicts.append({
             "from": a, "to": b, "kind": "link" if link else "review",
@@ -214,8 +217,10 @@ def predict(
     Splink's lookups), as the worker uses them, not recomputed from these records.
 
     Each pair is ``record_id_l``, ``record_id_r``, ``match_weight`` and ``match_probability``;
-    with ``detail`` also the compared values and every level (``gamma_<comparison>``), which
-    cost far more to carry out of Splink than the pairs themselves."""
+    on DuckDB also ``levels``, the comparison levels in the model's order, so the pair's
+    explanation needs no second scoring; with ``detail`` instead the compared values and every
+    level (``gamma_<comparison>``, ``bf_<comparison>``), which cost far more to carry out of
+    Splink than the pairs themselves."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     schema = pa.schema([(c, pa.string()) for c in ("record_id", *FEATURES)])
@@ -229,9 +234,12 @@ def predict(
         import duckdb
         from splink import DuckDBAPI
 
-        return _predict(DuckDBAPI(connection=duckdb.connect()), table, lookups,
-                        _lean(matcher.splink, detail), matcher.thresholds.review,
-                        lambda t: t)  # fmt: skip
+        connection = duckdb.connect()
+        # Splink 5 writes the levels only with the compared values; they stay inside DuckDB
+        settings = _lean(matcher.splink, detail) | {"retain_matching_columns": True}
+        fetch = _as_records if detail else functools.partial(_with_levels, connection, matcher)
+        return _predict(DuckDBAPI(connection=connection), table, lookups, settings,
+                        matcher.thresholds.review, lambda t: t, fetch)  # fmt: skip
     from matching.spark import collect_spark_garbage
 
     try:
@@ -257,22 +265,40 @@ def _predict_on_spark(
         try:
             api = SparkAPI(spark_session=session)  # type: ignore[no-untyped-call]
             return _predict(api, table, lookups, _lean(spark_settings(matcher.splink), detail),
-                            matcher.thresholds.review, session.createDataFrame)  # fmt: skip
+                            matcher.thresholds.review, session.createDataFrame,
+                            _as_records)  # fmt: skip
         finally:
             stop_spark(session)
 
 
 def _predict(
     api: Any, table: Any, lookups: dict[str, Any], settings: dict[str, Any], threshold: float,
-    frame: Any,
+    frame: Any, fetch: Any,
 ) -> list[dict[str, Any]]:  # fmt: skip
     from splink import Linker
 
     linker = Linker(api.register(frame(table)), settings)
     for column, lookup in lookups.items():
         linker.table_management.register_term_frequency_lookup(api.register(frame(lookup)), column)
-    found = linker.inference.predict(threshold_match_probability=threshold)
+    rows: list[dict[str, Any]] = fetch(
+        linker.inference.predict(threshold_match_probability=threshold)
+    )
+    return rows
+
+
+def _as_records(found: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in found.as_record_list()]
+
+
+def _with_levels(connection: Any, matcher: Matcher, found: Any) -> list[dict[str, Any]]:
+    """The pairs with each comparison's level (``levels``, Splink's gamma values in the model's
+    order) read straight from DuckDB's result table: only the columns needed, as tuples."""
+    columns = ["record_id_l", "record_id_r", "match_weight", "match_probability"]
+    gammas = ", ".join(f'"gamma_{c}"' for c in matcher.comparisons)
+    # names only: the model's comparison names and Splink's own table, never a value
+    sql = f"SELECT {', '.join(columns)}, [{gammas}] FROM {found.physical_name}"  # noqa: S608
+    fetched = connection.execute(sql).fetchall()
+    return [dict(zip(columns, row[:4], strict=True)) | {"levels": row[4]} for row in fetched]
 
 
 def _lean(settings: dict[str, Any], detail: bool) -> dict[str, Any]:

@@ -11,6 +11,7 @@ version, the weight, the probability and each comparison's contribution (the exp
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -45,6 +46,17 @@ class Matcher:
     def score(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> Score:
         """Score two model records (with their ``tf_`` columns, :meth:`features`)."""
         return self._scorer.score(left, right)
+
+    def score_levels(
+        self, levels: Sequence[int], left: Mapping[str, Any], right: Mapping[str, Any]
+    ) -> Score:
+        """Score two model records whose comparison levels Splink already found."""
+        return self._scorer.score_levels(levels, left, right)
+
+    @property
+    def comparisons(self) -> tuple[str, ...]:
+        """The model's comparisons (Splink's output column names), in order."""
+        return tuple(c.name for c in self._scorer.comparisons)
 
     @property
     def tf_tables(self) -> Mapping[str, Mapping[str, float]]:
@@ -106,9 +118,16 @@ def corroborated(score: Score) -> bool:
 
 def explain(score: Score) -> str:
     """The waterfall of a score as JSON: each comparison's level and weight, in order."""
+    return "[" + ",".join(_part(*c) for c in score.contributions) + "]"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _part(comparison: str, level: str, _value: int, weight: float, tf_adjustment: float) -> str:
+    """One comparison's step of the waterfall, as JSON (cached: batch linking explains every
+    pair, and most steps repeat)."""
     return json.dumps(
-        [{"comparison": c.comparison, "level": c.level, "weight": round(c.weight, 4),
-          "tf_adjustment": round(c.tf_adjustment, 4)} for c in score.contributions],
+        {"comparison": comparison, "level": level, "weight": round(weight, 4),
+         "tf_adjustment": round(tf_adjustment, 4)},
         separators=(",", ":"),
     )  # fmt: skip
 

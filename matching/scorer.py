@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from matching.sqlcond import Condition, compile_condition
 
@@ -42,9 +42,10 @@ class ComparisonSpec:
     levels: tuple[LevelSpec, ...]
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """One comparison's part in a score: the level that applied and its weight."""
+class Contribution(NamedTuple):
+    """One comparison's part in a score: the level that applied and its weight.
+
+    (A named tuple, as :class:`Score`: batch linking builds millions of them.)"""
 
     comparison: str
     level: str
@@ -53,8 +54,7 @@ class Contribution:
     tf_adjustment: float
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     match_weight: float
     probability: float
     contributions: tuple[Contribution, ...]
@@ -80,6 +80,24 @@ class Scorer:
             ]
             for comparison in self.comparisons
         ]
+        self._by_value = [{level.value: level for level in c.levels} for c in self.comparisons]
+
+    def score_levels(
+        self, levels: Sequence[int], left: Mapping[str, Any], right: Mapping[str, Any]
+    ) -> Score:
+        """The score of a pair whose comparison levels are already known (Splink's ``gamma_``
+        values, one per comparison in order): the numbers :meth:`score` gives, without
+        evaluating a single condition; only term-frequency levels read the records."""
+        total = self.prior_weight
+        parts = []
+        for comparison, by_value, value in zip(
+            self.comparisons, self._by_value, levels, strict=True
+        ):
+            level = by_value[value]
+            tf = _tf_adjustment(level, left, right)
+            total += level.weight + tf
+            parts.append(Contribution(comparison.name, level.label, level.value, level.weight, tf))
+        return Score(total, _probability(total), tuple(parts))
 
     def score(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> Score:
         total = self.prior_weight
