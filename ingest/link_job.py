@@ -1,13 +1,16 @@
 """``graphcdp match link``: every candidate pair of the graph's records scored by Splink.
 
-The records' stated attributes are read from the graph, Splink (DuckDB) predicts over the
-model's blocking rules with the model's own term frequencies as hardcoded ``tf_`` columns
-(the same numbers the worker uses), and every pair at or above the review probability is
-written in UNWIND batches: ``MATCHES`` for a link (at or above the link probability, and
-corroborated beyond names), ``REVIEW`` otherwise. Then, strongest first, each link joins the
-two customers when the identity rules allow it (limits, operators' splits, and first names and
-birth dates that must agree, as for a model link in the stream), recorded as a merge with cause
-``model``. Pairs a person rejected (``NOT_MATCH``) are left alone.
+The records' stated attributes are read from the graph, and Splink (DuckDB) predicts over the
+model's blocking rules, each block of more than ``BLOCK_LIMIT`` records left out
+(:data:`matching.features.BLOCK_LIMIT`), with the model's own term-frequency tables (registered as Splink's
+lookups: the same numbers the worker uses). Every pair at or above the review probability
+becomes a verdict: ``MATCHES`` for a link (at or above the link probability, and corroborated
+beyond names), ``REVIEW`` otherwise, each with its explanation built from the comparison
+levels Splink chose (no second scoring). Then, strongest first, each link joins the two
+customers when the identity rules allow it (limits, operators' splits, and first names and
+birth dates that must agree, as for a model link in the stream), recorded as a merge with
+cause ``model``; then the verdicts are written in UNWIND batches. Pairs a person rejected
+(``NOT_MATCH``) are left alone.
 
 With a Spark master configured (``GRAPHCDP_SPARK_MASTER``) Splink predicts on Spark instead of
 DuckDB with the same model and term frequencies (:mod:`matching.spark`); every predicted pair
@@ -33,7 +36,7 @@ from graph.cypher import q
 from graph.repository import customers_of_records, model_records
 from graph.repository.reviews import join_linked, write_links
 from matching.agreement import agree
-from matching.features import FEATURES
+from matching.features import FEATURES, purged_keys_sql, splink_blocking_rules
 from matching.realtime import Matcher, corroborated, explain
 from matching.review import merge_refusal
 from matching.rules import IdentityRules
@@ -55,8 +58,8 @@ class LinkReport:
     already_one: int = 0
     seconds: float = 0.0
     refusals: dict[str, int] = field(default_factory=dict)
-    # seconds per phase: read, predict (Splink), score_and_write (in-process scoring, and the
-    # links written meanwhile), join
+    # seconds per phase: read, predict (Splink), score (the verdicts and explanations), join
+    # (the customers joined), write (the MATCHES and REVIEW links)
     phases: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -91,10 +94,7 @@ async def link_graph(
     rejected = await _not_matches(driver, database)
     by_id = {r["record_id"]: r for r in rows}
     verdicts: list[dict[str, Any]] = []
-    writing: asyncio.Task[None] | None = None
-    # Each batch of verdicts is written while the next one is scored (Neo4j works on its own
-    # cores while Python scores), one write in flight at a time.
-    for n, pair in enumerate(predicted, 1):
+    for pair in predicted:
         a, b = str(pair["record_id_l"]), str(pair["record_id_r"])
         if (a, b) in rejected or (b, a) in rejected:
             continue
@@ -108,27 +108,55 @@ async def link_graph(
             "probability": score.probability, "match_weight": score.match_weight,
             "model_version": matcher.version, "explanation": explain(score),
         })  # fmt: skip
-        if len(verdicts) % BATCH == 0:
-            if writing is not None:
-                await writing
-            batch = verdicts[-BATCH:]
-            writing = asyncio.create_task(write_links(driver, database, batch))
-        if n % 500 == 0:
-            await asyncio.sleep(0)  # let the driver move the write in flight along
-    if writing is not None:
-        await writing
-    if rest := len(verdicts) % BATCH:
-        await write_links(driver, database, verdicts[-rest:])
-    lap = report.lap("score_and_write", lap)
+    lap = report.lap("score", lap)
     report.links = sum(v["kind"] == "link" for v in verdicts)
     report.reviews = len(verdicts) - report.links
     check = functools.partial(merge_refusal, rules)
     names = agree if rules.model_check_names else _anyone
     links = sorted((v for v in verdicts if v["kind"] == "link"), key=lambda v: -v["match_weight"])
     await _join(driver, database, links, check, names, report, progress)
-    report.lap("join", lap)
+    lap = report.lap("join", lap)
+    await _write_all(driver, database, verdicts)
+    report.lap("write", lap)
     report.seconds = time.monotonic() - started
     return report
+
+
+async def _write_all(driver: AsyncDriver, database: str, verdicts: list[dict[str, Any]]) -> None:
+    """Write the verdicts in LANES transactions side by side, each lane a set of whole
+    connected groups of records (:func:`lanes`), so no two lanes ever lock the same record
+    and they cannot deadlock (written while the joins ran, they deadlocked with them)."""
+
+    async def lane(part: list[dict[str, Any]]) -> None:
+        for start in range(0, len(part), BATCH):
+            await write_links(driver, database, part[start : start + BATCH])
+
+    await asyncio.gather(*(lane(part) for part in lanes(verdicts, LANES)))
+
+
+def lanes(verdicts: list[dict[str, Any]], n: int) -> list[list[dict[str, Any]]]:
+    """The verdicts split into ``n`` parts that share no record: records linked by any
+    verdict form a group (union-find), and each group goes whole to the lightest part."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for v in verdicts:
+        a, b = root(v["from"]), root(v["to"])
+        if a != b:
+            parent[a] = b
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for v in verdicts:
+        groups.setdefault(root(v["from"]), []).append(v)
+    parts: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(parts, key=len).extend(group)
+    return parts
 
 
 async def _join(
@@ -221,22 +249,33 @@ def predict(
     explanation needs no second scoring; with ``detail`` instead the compared values and every
     level (``gamma_<comparison>``, ``bf_<comparison>``), which cost far more to carry out of
     Splink than the pairs themselves."""
+    import duckdb
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     schema = pa.schema([(c, pa.string()) for c in ("record_id", *FEATURES)])
-    table = pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema)
+    records = pa.Table.from_pylist(
+        [{c: r.get(c) for c in schema.names} for r in rows], schema=schema
+    )
+    connection = duckdb.connect()
+    connection.register("graphcdp_records", records)
+    table = connection.sql(purged_keys_sql("graphcdp_records")).to_arrow_table()
+    connection.unregister("graphcdp_records")
     lookups = {
         column: pa.table({column: list(values), f"tf_{column}": list(values.values())},
                          schema=pa.schema([(column, pa.string()), (f"tf_{column}", pa.float64())]))
         for column, values in matcher.tf_tables.items()
     }  # fmt: skip
     if spark_master is None:
-        import duckdb
         from splink import DuckDBAPI
 
-        connection = duckdb.connect()
         # Splink 5 writes the levels only with the compared values; they stay inside DuckDB
-        settings = _lean(matcher.splink, detail) | {"retain_matching_columns": True}
+        settings = _lean(matcher.splink, detail) | {
+            "retain_matching_columns": True,
+            "blocking_rules_to_generate_predictions": [
+                rule.get_blocking_rule("duckdb").as_dict()
+                for rule in splink_blocking_rules(purged=True)
+            ],
+        }
         fetch = _as_records if detail else functools.partial(_with_levels, connection, matcher)
         return _predict(DuckDBAPI(connection=connection), table, lookups, settings,
                         matcher.thresholds.review, lambda t: t, fetch)  # fmt: skip
@@ -264,7 +303,8 @@ def _predict_on_spark(
         session = spark_session(master, checkpoints)
         try:
             api = SparkAPI(spark_session=session)  # type: ignore[no-untyped-call]
-            return _predict(api, table, lookups, _lean(spark_settings(matcher.splink), detail),
+            settings = _lean(spark_settings(matcher.splink, purged=True), detail)
+            return _predict(api, table, lookups, settings,
                             matcher.thresholds.review, session.createDataFrame,
                             _as_records)  # fmt: skip
         finally:

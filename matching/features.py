@@ -88,15 +88,43 @@ def swapped_names_key(record: Mapping[str, str | None]) -> str | None:
     return _key(record, SWAPPED_NAMES)
 
 
-def splink_blocking_rules() -> list[Any]:
-    """The same rules for Splink's predictions: one ``block_on`` per key, and the swap."""
+BLOCK_LIMIT = 50
+"""Batch linking leaves out every block of more than this many records (block purging): a
+key that many records share is a common name, a placeholder or a shop's address, it pairs
+thousands of records that nothing else links (on a million synthetic records, 35 of the 43
+million pairs came from common names alone), and a true pair within it shares another key. The
+stream's candidate search keeps at most as many candidates per record (match.candidates)."""
+
+
+def splink_blocking_rules(purged: bool = False) -> list[Any]:
+    """The same rules for Splink's predictions: one ``block_on`` per key, and the swap.
+
+    With ``purged`` each rule blocks on its key column (``bk_email``, ...) instead of the
+    columns it joins, for input whose large blocks are purged (keys over :data:`BLOCK_LIMIT`
+    records set to null, as ``graphcdp match link`` prepares them)."""
     from splink import block_on
     from splink.blocking_rule_library import CustomRule
 
     first, last = BLOCKING_RULES["bk_names"]
-    return [block_on(*columns) for columns in BLOCKING_RULES.values()] + [
-        CustomRule(f"l.{first} = r.{last} and l.{last} = r.{first}")
-    ]
+    rules = [block_on(key) if purged else block_on(*columns)
+             for key, columns in BLOCKING_RULES.items()]  # fmt: skip
+    return [*rules, CustomRule(f"l.{first} = r.{last} and l.{last} = r.{first}")]
+
+
+def purged_keys_sql(table: str, limit: int = BLOCK_LIMIT) -> str:
+    """DuckDB/Spark SQL adding one ``bk_`` column per blocking rule to ``table``'s rows: the
+    key (its columns joined by ``|``, as :func:`blocking_keys` makes it), or null when a column
+    is empty or more than ``limit`` rows share the key."""
+    columns = []
+    for key, parts in BLOCKING_RULES.items():
+        present = " AND ".join(f"coalesce({c}, '') <> ''" for c in parts)
+        joined = " || '|' || ".join(parts)
+        partition = ", ".join(parts)
+        columns.append(
+            f"CASE WHEN {present} AND count(*) OVER (PARTITION BY {partition}) <= {int(limit)} "
+            f"THEN {joined} END AS {key}"
+        )
+    return f"SELECT *, {', '.join(columns)} FROM {table}"  # noqa: S608 (our column names)
 
 
 def _key(record: Mapping[str, str | None], columns: tuple[str, ...]) -> str | None:

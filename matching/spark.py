@@ -12,6 +12,7 @@ process, ``spark://host:7077`` for a cluster); without it batch linking runs on 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,8 +26,9 @@ class ModelMismatch(ValueError):
     """The model was trained with other comparisons than this version of GraphCDP builds."""
 
 
-def spark_settings(trained: Mapping[str, Any]) -> dict[str, Any]:
-    """The trained DuckDB settings rewritten in Spark's dialect with the same parameters.
+def spark_settings(trained: Mapping[str, Any], purged: bool = False) -> dict[str, Any]:
+    """The trained DuckDB settings rewritten in Spark's dialect with the same parameters
+    (blocking on purged key columns with ``purged``, :func:`splink_blocking_rules`).
 
     Raises:
         ModelMismatch: the model's comparisons or levels are not the ones
@@ -40,7 +42,7 @@ def spark_settings(trained: Mapping[str, Any]) -> dict[str, Any]:
         link_type=trained["link_type"],
         unique_id_column_name=trained["unique_id_column_name"],
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=splink_blocking_rules(),
+        blocking_rules_to_generate_predictions=splink_blocking_rules(purged),
         retain_intermediate_calculation_columns=True,
     )
     settings = creator.create_settings_dict("spark")
@@ -88,6 +90,8 @@ def spark_session(master: str, checkpoints: str, app: str = "graphcdp-match-link
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "2g")
+        # not a spark-warehouse folder in the working directory
+        .config("spark.sql.warehouse.dir", os.path.join(checkpoints, "warehouse"))
         .getOrCreate()
     )
     session.sparkContext.setCheckpointDir(checkpoints)
