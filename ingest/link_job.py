@@ -2,15 +2,15 @@
 
 The records' stated attributes are read from the graph, and Splink (DuckDB) predicts over the
 model's blocking rules, each block of more than ``BLOCK_LIMIT`` records left out
-(:data:`matching.features.BLOCK_LIMIT`), with the model's own term-frequency tables (registered as Splink's
-lookups: the same numbers the worker uses). Every pair at or above the review probability
-becomes a verdict: ``MATCHES`` for a link (at or above the link probability, and corroborated
-beyond names), ``REVIEW`` otherwise, each with its explanation built from the comparison
-levels Splink chose (no second scoring). Then, strongest first, each link joins the two
-customers when the identity rules allow it (limits, operators' splits, and first names and
-birth dates that must agree, as for a model link in the stream), recorded as a merge with
-cause ``model``; then the verdicts are written in UNWIND batches. Pairs a person rejected
-(``NOT_MATCH``) are left alone.
+(:data:`matching.features.BLOCK_LIMIT`), with the model's own term-frequency tables
+(registered as Splink's lookups: the same numbers the worker uses). Every pair at or above
+the review probability becomes a verdict: ``MATCHES`` for a link (at or above the link
+probability, and corroborated beyond names), ``REVIEW`` otherwise, each with its explanation
+built from the comparison levels Splink chose (no second scoring). Then, strongest first, each
+link joins the two customers when the identity rules allow it (limits, operators' splits, and
+first names and birth dates that must agree, as for a model link in the stream), recorded as
+a merge with cause ``model``; then the verdicts are written in UNWIND batches. Pairs a person
+rejected (``NOT_MATCH``) are left alone.
 
 With a Spark master configured (``GRAPHCDP_SPARK_MASTER``) Splink predicts on Spark instead of
 DuckDB with the same model and term frequencies (:mod:`matching.spark`); every predicted pair
