@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -14,6 +15,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.invalidation import follow_changes
+from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
     ProfileRepository,
@@ -41,7 +44,7 @@ class GraphQLApp(GraphQL[Context, None]):
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
-            traits=state.traits,
+            traits=state.traits, cached=state.cache,
         )  # fmt: skip
 
 
@@ -62,17 +65,23 @@ def create_app(settings: Settings) -> Starlette:
         app.state.normalise = settings.normalise_options()
         app.state.settings = SettingsRepository(driver, settings.neo4j_database)
         app.state.rules = RulesSource(settings.rules(), app.state.settings.identity_rules)
+        redis = Redis.from_url(settings.redis_url)
+        app.state.cache = ProfileCache(app.state.profiles, redis, CacheConfig(
+            settings.cache_local_size, settings.cache_local_ttl, settings.cache_redis_ttl,
+        ))  # fmt: skip
         try:
-            yield
+            async with follow_changes(settings, app.state.cache, redis):
+                yield
         finally:
             await producer.stop()
+            await redis.aclose()
             await driver.close()
 
     plan = load_plan(settings.tracking_plan) if settings.tracking_plan else TrackingPlan.empty()
     stats = IngestStats()
 
     async def metrics(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(stats.prometheus())
+        return PlainTextResponse(stats.prometheus() + request.app.state.cache.stats.prometheus())
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,12 @@ def _stack(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "export":
+        from resolvers.schema import schema_sdl
+
+        pathlib.Path(args.out).write_text(schema_sdl(), encoding="utf-8")
+        print(f"graphcdp schema: the GraphQL schema written to {args.out}")
+        return 0
     from graph.schema import apply_schema
 
     applied = apply_schema(settings)
@@ -443,6 +450,11 @@ def _match_versions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    if args.what == "api":
+        from bench.api import main as bench_api
+
+        return bench_api(settings, args.customers, args.seconds, args.clients, args.seed,
+                         args.fresh)  # fmt: skip
     if args.what == "match":
         from bench.match import main as bench_match
 
@@ -479,8 +491,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     stack.set_defaults(handler=_stack)
 
-    schema = sub.add_parser("schema", help="the Neo4j constraints and indexes")
-    schema.add_argument("action", choices=["apply"])
+    schema = sub.add_parser(
+        "schema",
+        help="apply: the Neo4j constraints and indexes; export: the GraphQL schema (SDL)",
+    )
+    schema.add_argument("action", choices=["apply", "export"])
+    schema.add_argument("--out", default="schema.graphql", help="export: the file to write")
     schema.set_defaults(handler=_schema)
 
     api = sub.add_parser("api", help="serve the tracking API and GraphQL")
@@ -575,7 +591,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
-    bench.add_argument("what", choices=["ingest", "resolve", "realtime-match", "match", "link"])
+    bench.add_argument(
+        "what", choices=["ingest", "resolve", "realtime-match", "match", "link", "api"]
+    )
+    bench.add_argument("--customers", type=int, default=100_000, help="api: customers loaded")
+    bench.add_argument("--clients", type=int, default=16, help="api: concurrent connections")
     bench.add_argument("--records", type=int, default=1_000_000, help="link: synthetic records")
     bench.add_argument("--spark", metavar="MASTER", help="link: predict on Spark")
     bench.add_argument("--dataset", choices=["febrl4", "rldata10000", "synthetic"],
@@ -583,7 +603,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--link", type=float, default=0.99, help="match: link probability")
     bench.add_argument("--events", type=int, default=20_000, help="events for throughput")
     bench.add_argument("--rate", type=int, default=1000, help="events/s during freshness")
-    bench.add_argument("--seconds", type=float, default=10.0, help="length of freshness run")
+    bench.add_argument("--seconds", type=float, default=10.0,
+                       help="length of freshness run; api: of each scenario")  # fmt: skip
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
     bench.add_argument("--json", action="store_true", help="print JSON (the only output)")
     bench.add_argument("--persons", type=int, default=2000, help="resolve: synthetic people")

@@ -89,6 +89,12 @@ class Settings:
     match_review: float = 0.90
     # Batch linking on Spark (`local[2]`, `spark://host:7077`); none: DuckDB in the process.
     spark_master: str | None = None
+    # The API's profile cache: in each process (entries, seconds), then Redis (seconds); the
+    # API processes' consumer group on cdp.changes that invalidates it.
+    cache_local_size: int = 10_000
+    cache_local_ttl: int = 30
+    cache_redis_ttl: int = 300
+    cache_group: str = "graphcdp-api-cache"
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
     state_dir: Path = Path(".stack")
@@ -292,6 +298,9 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "match_review": _probability,
     "spark_master": _spark_master,
     "trait_refresh_seconds": _int_between(10, 86_400),
+    "cache_local_size": _int_between(1, 10_000_000),
+    "cache_local_ttl": _int_between(0, 86_400),
+    "cache_redis_ttl": _int_between(1, 86_400 * 30),
     "state_dir": _path,
     "neo4j_heap": _size,
     "neo4j_pagecache": _size,

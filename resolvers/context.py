@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import strawberry
 
+from graph.cache import ProfileCache
 from graph.repository import (
     ProfileRepository,
     ReviewRepository,
@@ -30,6 +31,7 @@ class Context:
     trait_store: TraitRepository
     reviews: ReviewRepository
     traits: tuple[Trait, ...]
+    cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 

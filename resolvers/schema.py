@@ -25,3 +25,9 @@ schema = strawberry.Schema(
         partial(MaxAliasesLimiter, max_alias_count=30),
     ],
 )
+
+
+def schema_sdl() -> str:
+    """The schema in GraphQL SDL, as checked in at ``schema.graphql``
+    (``graphcdp schema export``; a test fails when the file is stale)."""
+    return schema.as_str() + "\n"

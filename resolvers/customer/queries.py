@@ -25,7 +25,7 @@ class CustomerQueries:
                 "customer needs exactly one of `id` or `identifier`",
                 extensions={"code": "BAD_USER_INPUT"},
             )
-        profiles = info.context.profiles
+        profiles = info.context.cached
         customer_id: str | None = str(id) if id is not None else None
         if identifier is not None:
             try:

@@ -63,3 +63,15 @@ def split_changes(plan: SplitPlan, at: str) -> list[tuple[str, dict[str, Any]]]:
                         part.customer_id, "split_from": plan.customer_id,
                         "records": len(part.record_ids), "at": at}))  # fmt: skip
     return out
+
+
+async def announce_merge(
+    producer: ChangePublisher | None, survivor: str, loser: str, cause: str
+) -> None:
+    """Publish ``customer.merged`` (as the worker does for its merges) for a merge made
+    outside the worker, so caches and followers of ``cdp.changes`` hear of it."""
+    if producer is not None:
+        await producer.publish_changes([(survivor, {
+            "type": "customer.merged", "customer_id": survivor, "merged": loser,
+            "cause": cause, "at": now_iso(),
+        })])  # fmt: skip

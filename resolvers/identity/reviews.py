@@ -11,6 +11,7 @@ from graphql import GraphQLError
 
 from matching.review import merge_refusal
 from resolvers.context import Info
+from resolvers.identity.operations import announce_merge
 from resolvers.identity.types import ModelLink
 
 
@@ -99,6 +100,8 @@ class ReviewMutations:
             return ReviewNotFound(record_id=record_id, other_record_id=other_record_id)
         if decision.refused is not None:
             return ReviewRefused(reason=decision.refused)
+        if decision.merged is not None:
+            await announce_merge(ctx.changes, *decision.merged, cause="operator")
         return ReviewDecided(
             status=ReviewStatus(decision.status),
             merged_into=strawberry.ID(decision.merged[0]) if decision.merged else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,20 +38,24 @@ def settings() -> Settings:
     return settings
 
 
-@pytest.fixture(scope="session")
-def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start `graphcdp api` and `graphcdp worker`; yield the API's base URL."""
-    port = _free_port()
-    logs: Path = tmp_path_factory.mktemp("service")
-    env = {
+def _env(port: int) -> dict[str, str]:
+    return {
         **os.environ,
         "GRAPHCDP_API_PORT": str(port),
         "GRAPHCDP_TRACKING_PLAN": str(Path(__file__).parent / "fixtures" / "tracking_plan.yaml"),
         "GRAPHCDP_WRITE_KEYS": f"{DEMO_KEY}:demo,{STRICT_KEY}:strict",
     }
+
+
+@contextlib.contextmanager
+def _running(names: tuple[str, ...], logs: Path) -> Iterator[str]:
+    """Start ``graphcdp <name>`` for each name on a fresh API port; yield the API's base URL
+    once it answers /healthz; stop them all after."""
+    port = _free_port()
+    env = _env(port)
     exe = [sys.executable, "-m", "graphcdp.cli"]
     procs = []
-    for name in ("api", "worker"):
+    for name in names:
         log = (logs / f"{name}.log").open("wb")
         procs.append((name, subprocess.Popen([*exe, name], env=env, stdout=log, stderr=log), log))
     base = f"http://127.0.0.1:{port}"
@@ -78,3 +83,17 @@ def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start `graphcdp api` and `graphcdp worker`; yield the API's base URL."""
+    with _running(("api", "worker"), tmp_path_factory.mktemp("service")) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def second_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Another `graphcdp api` process beside the service's (same settings, its own port)."""
+    with _running(("api",), tmp_path_factory.mktemp("second_api")) as base:
+        yield base

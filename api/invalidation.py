@@ -1,0 +1,99 @@
+"""Keeping every API process's profile cache current: ``cdp.changes`` and Redis pub/sub.
+
+The API processes form one consumer group on ``cdp.changes`` (``GRAPHCDP_CACHE_GROUP``), so
+each change is read by one of them, which removes the customers' profiles from Redis and its
+own memory and publishes their ids on the ``graphcdp:invalidate`` channel; every API process
+(itself included) removes them from its memory on that message. Losing a message costs
+freshness only up to the TTLs, never correctness of what is written, so the group commits
+automatically and a new group starts at the topic's end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from graph.cache import CHANNEL, ProfileCache
+from graphcdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Fields of a change message that name a customer whose profile it changes (ingest.worker's
+# and the split mutation's messages).
+_ID_FIELDS = ("customer_id", "merged", "split_from")
+_LIST_FIELDS = ("parts",)
+
+
+def changed_customers(change: dict[str, Any]) -> set[str]:
+    """Every customer id a change message names."""
+    ids = {str(change[f]) for f in _ID_FIELDS if isinstance(change.get(f), str)}
+    for f in _LIST_FIELDS:
+        values = change.get(f)
+        if isinstance(values, list):
+            ids |= {str(v) for v in values if isinstance(v, str)}
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def follow_changes(
+    settings: Settings, cache: ProfileCache, redis: Any
+) -> AsyncIterator[None]:
+    """Run both listeners while the app lives; they stop with it."""
+    consumer = AIOKafkaConsumer(
+        settings.topics.changes,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=settings.cache_group,
+        auto_offset_reset="latest",
+        enable_auto_commit=True,
+    )
+    await consumer.start()
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(CHANNEL)
+    tasks = [
+        asyncio.create_task(_from_kafka(consumer, cache), name="cache-invalidation-kafka"),
+        asyncio.create_task(_from_redis(pubsub, cache), name="cache-invalidation-redis"),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await pubsub.unsubscribe(CHANNEL)
+        await pubsub.aclose()
+        await consumer.stop()
+
+
+async def _from_kafka(consumer: AIOKafkaConsumer, cache: ProfileCache) -> None:
+    while True:
+        batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+        ids: set[str] = set()
+        for messages in batches.values():
+            for message in messages:
+                try:
+                    ids |= changed_customers(json.loads(message.value))
+                except (ValueError, TypeError):
+                    log.warning("unreadable change at offset %d: ignored", message.offset)
+        if ids:
+            try:
+                await cache.invalidate(ids)
+            except Exception:  # Redis down: the TTLs bound the staleness; keep following
+                log.exception("invalidating %d profiles failed", len(ids))
+
+
+async def _from_redis(pubsub: Any, cache: ProfileCache) -> None:
+    async for message in pubsub.listen():
+        if message.get("type") != "message":
+            continue
+        try:
+            ids = json.loads(message["data"])
+        except (ValueError, TypeError):
+            continue
+        if isinstance(ids, list):
+            cache.forget(str(i) for i in ids)

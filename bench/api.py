@@ -1,0 +1,157 @@
+"""``graphcdp bench api --customers 100000 --fresh --json``: GraphQL read latency and throughput.
+
+The graph is cleared and loaded with ``--customers`` synthetic records, each its own customer
+with its identifiers (``bench.load_records``, as ``bench link`` loads them). A ``graphcdp api``
+process is started, and a load generator in a *separate process* (asyncio + httpx, ``--clients``
+concurrent connections) drives it over loopback for ``--seconds`` per scenario:
+
+- ``profile_by_identifier_cached``: ``customer(identifier: {EMAIL ...})`` over a hot set of
+  1,000 emails read once beforehand (each read served from the process's memory);
+- ``profile_by_identifier_uncached``: the same query, each request an email never asked for
+  before (identifier lookup and profile from Neo4j, then filled into Redis and memory);
+- ``profile_with_identifiers_and_devices``: ``customer(id)`` with its identifiers, devices and
+  provenance, over the hot set.
+
+Each prints p50/p99 latency in ms and requests per second; only 200 answers without GraphQL
+errors count, and any other answer is reported. Everything shares the machine's two cores
+with Neo4j, Kafka, Redis and OpenSearch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.ingest import Service
+from bench.link_scale import dataset, load
+from graphcdp.settings import Settings
+
+HOT = 1_000
+BY_IDENTIFIER = """query ($value: String!) {
+  customer(identifier: {type: EMAIL, value: $value}) { id displayName email recordCount } }"""
+WITH_LISTS = """query ($id: ID!) { customer(id: $id) {
+  id displayName email phone recordCount
+  identifiers { type value } devices { id kind os }
+  provenance { attribute value source policy } } }"""
+
+
+def _drive(
+    base: str, query: str, variables: list[dict[str, Any]], seconds: float, clients: int,
+    cycle: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The load generator (run in its own process): ``clients`` connections send the query,
+    each request the next of ``variables`` (cycling through them when ``cycle``)."""
+
+    async def run() -> dict[str, Any]:
+        latencies: list[float] = []
+        failures: list[str] = []
+        cursor = iter(range(10**12))
+        stop = time.monotonic() + seconds
+
+        async def client(http: httpx.AsyncClient) -> None:
+            while time.monotonic() < stop:
+                n = next(cursor)
+                if not cycle and n >= len(variables):
+                    return
+                body = {"query": query, "variables": variables[n % len(variables)]}
+                started = time.perf_counter()
+                reply = await http.post(f"{base}/graphql", json=body)
+                elapsed = time.perf_counter() - started
+                payload = reply.json() if reply.status_code == 200 else None
+                if payload is None or payload.get("errors") or not payload["data"]["customer"]:
+                    if len(failures) < 5:
+                        failures.append(f"{reply.status_code} {reply.text[:200]}")
+                    continue
+                latencies.append(elapsed)
+
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+            began = time.monotonic()
+            await asyncio.gather(*(client(http) for _ in range(clients)))
+            wall = time.monotonic() - began
+        return _summary(latencies, wall, failures)
+
+    return asyncio.run(run())
+
+
+def _summary(latencies: list[float], wall: float, failures: list[str]) -> dict[str, Any]:
+    if not latencies:
+        return {"requests": 0, "failures": failures}
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "requests": len(ms),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 2),
+        "requests_per_s": round(len(ms) / wall),
+        "failures": failures,
+    }
+
+
+def _in_process(*args: Any) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        result: dict[str, Any] = pool.apply(_drive, args)
+    return result
+
+
+def run(
+    settings: Settings, customers: int, seconds: float, clients: int, seed: int
+) -> dict[str, Any]:
+    rows, _ = dataset(customers, seed)
+    load_seconds = asyncio.run(load(settings, rows))
+    emails = sorted({r["email"].strip().lower() for r in rows if r.get("email")})
+    random.Random(seed).shuffle(emails)
+    hot, cold = emails[:HOT], emails[HOT:]
+    logs = Path(tempfile.mkdtemp(prefix="graphcdp-bench-api-"))
+    service = Service(settings, 0, logs)
+    try:
+        asyncio.run(service.ready())
+        ids = []
+        with httpx.Client(timeout=30) as http:  # warm the hot set (and note its customer ids)
+            for email in hot:
+                body = {"query": BY_IDENTIFIER, "variables": {"value": email}}
+                customer = http.post(f"{service.base}/graphql", json=body).json()["data"]
+                if customer["customer"]:
+                    ids.append({"id": customer["customer"]["id"]})
+            for variables in ids:
+                http.post(f"{service.base}/graphql", json={"query": WITH_LISTS,
+                                                            "variables": variables})  # fmt: skip
+        hot_vars = [{"value": e} for e in hot]
+        scenarios = {
+            "profile_by_identifier_cached": (BY_IDENTIFIER, hot_vars, True),
+            "profile_by_identifier_uncached": (BY_IDENTIFIER, [{"value": e} for e in cold], False),
+            "profile_with_identifiers_and_devices": (WITH_LISTS, ids, True),
+        }
+        results = {
+            name: _in_process(service.base, query, variables, seconds, clients, cycle)
+            for name, (query, variables, cycle) in scenarios.items()
+        }
+    finally:
+        service.stop()
+    return {
+        "customers": len(rows),
+        "load_seconds": round(load_seconds, 1),
+        "clients": clients,
+        "seconds_per_scenario": seconds,
+        "scenarios": results,
+        "logs": str(logs),
+    }
+
+
+def main(settings: Settings, customers: int, seconds: float, clients: int, seed: int,
+         fresh: bool) -> int:  # fmt: skip
+    if not fresh:
+        print("graphcdp bench api: it clears the graph: pass --fresh", file=sys.stderr)
+        return 2
+    print(json.dumps(run(settings, customers, seconds, clients, seed)))
+    return 0

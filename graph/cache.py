@@ -1,0 +1,201 @@
+"""Profiles cached in two tiers in front of Neo4j: this process (cachetools), then Redis.
+
+A read looks in the process's own TTL/LRU cache, then in Redis, then asks Neo4j and fills
+both. Entries are keyed by the *live* customer id. An id merged into another (a redirect) is
+not cached: it is asked of Neo4j each time, which answers with the survivor (whose profile is
+then cached under its own id). An identifier points at a live id, and the pointer is only
+believed while the cached profile it leads to still holds the identifier, so pointers never
+need invalidating: profiles do.
+
+Invalidation (:meth:`ProfileCache.invalidate`) removes a customer's profile from Redis and
+from this process; :class:`api.invalidation` calls it for every change on ``cdp.changes`` and
+tells the other API processes through Redis pub/sub. A read from Neo4j that began before a
+change was committed could store the old profile after the change's invalidation: so every
+invalidation is repeated ``settle`` seconds later (0.5 s by default), which bounds how long
+such a profile can live to the change plus ``settle`` plus the pub/sub hop, inside the 1 s the
+API promises. Batch jobs that publish nothing (``graphcdp resolve``, ``match link``) are
+bounded by the TTLs instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from cachetools import TTLCache
+from redis.exceptions import RedisError
+
+from graph.repository.profiles import Profile
+
+log = logging.getLogger(__name__)
+
+PREFIX = "graphcdp:"
+CHANNEL = PREFIX + "invalidate"
+
+
+class ProfileSource(Protocol):
+    """Where profiles come from on a miss (graph.repository.ProfileRepository)."""
+
+    async def profile(self, customer_id: str) -> Profile | None: ...
+
+    async def customer_id_for(self, key: str) -> str | None: ...
+
+
+class RedisLike(Protocol):
+    """The few Redis commands the cache uses (``redis.asyncio.Redis``). Reads and fills that
+    fail with ``RedisError`` or ``OSError`` are misses; invalidations raise."""
+
+    def get(self, name: str) -> Awaitable[Any]: ...
+
+    def set(self, name: str, value: str, ex: int | None = None) -> Awaitable[Any]: ...
+
+    def delete(self, *names: str) -> Awaitable[Any]: ...
+
+    def publish(self, channel: str, message: str) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    local_size: int = 10_000  # profiles kept in each process
+    local_ttl: float = 30.0  # seconds
+    redis_ttl: int = 300  # seconds
+    settle: float = 0.5  # seconds after an invalidation to repeat it
+
+
+@dataclass
+class CacheStats:
+    local_hits: int = 0
+    redis_hits: int = 0
+    misses: int = 0
+
+    def hit_ratio(self) -> float:
+        total = self.local_hits + self.redis_hits + self.misses
+        return (self.local_hits + self.redis_hits) / total if total else 0.0
+
+    def prometheus(self) -> str:
+        name = "graphcdp_profile_cache_reads_total"
+        return (
+            f"# TYPE {name} counter\n"
+            f'{name}{{tier="local"}} {self.local_hits}\n'
+            f'{name}{{tier="redis"}} {self.redis_hits}\n'
+            f'{name}{{tier="neo4j"}} {self.misses}\n'
+            "# TYPE graphcdp_profile_cache_hit_ratio gauge\n"
+            f"graphcdp_profile_cache_hit_ratio {self.hit_ratio():.4f}\n"
+        )
+
+
+class ProfileCache:
+    """Read-through profile cache; the same two reads as the repository it fronts."""
+
+    def __init__(self, source: ProfileSource, redis: RedisLike, config: CacheConfig) -> None:
+        self._source, self._redis, self._config = source, redis, config
+        self._local: TTLCache[str, Profile] = TTLCache(config.local_size, config.local_ttl)
+        # identifier key -> live customer id (pointers, checked on every use)
+        self._pointers: TTLCache[str, str] = TTLCache(config.local_size * 2, config.local_ttl)
+        self.stats = CacheStats()
+        self._pending: set[asyncio.Task[None]] = set()
+        self._warned = float("-inf")
+
+    async def profile(self, customer_id: str) -> Profile | None:
+        """The customer's profile (an id merged into another answers with the survivor)."""
+        found = await self._cached(customer_id)
+        if found is not None:
+            return found
+        self.stats.misses += 1
+        fresh = await self._source.profile(customer_id)
+        if fresh is not None:
+            await self._store(fresh)
+        return fresh
+
+    async def customer_id_for(self, key: str) -> str | None:
+        """The live customer holding an identifier (``type:value``)."""
+        live = await self._pointer("identifier:" + key)
+        if live is not None:
+            found = await self._cached(live)
+            if found is not None and any(i.get("key") == key for i in found.identifiers):
+                return live
+        customer_id = await self._source.customer_id_for(key)
+        if customer_id is not None:
+            await self._set_pointer("identifier:" + key, customer_id)
+        return customer_id
+
+    async def invalidate(self, customer_ids: Iterable[str], again: bool = True) -> None:
+        """Forget the customers' profiles here and in Redis (and once more ``settle`` s later,
+        for a read that raced the change); other processes hear of it through pub/sub."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return
+        self.forget(ids)
+        await self._redis.delete(*(PREFIX + "profile:" + i for i in ids))
+        await self._redis.publish(CHANNEL, json.dumps(ids))
+        if again:
+            task = asyncio.get_running_loop().create_task(self._again(ids))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    def forget(self, customer_ids: Iterable[str]) -> None:
+        """Forget the customers' profiles in this process only (a pub/sub message)."""
+        for customer_id in customer_ids:
+            self._local.pop(customer_id, None)
+
+    async def _again(self, ids: list[str]) -> None:
+        await asyncio.sleep(self._config.settle)
+        try:
+            await self.invalidate(ids, again=False)
+        except Exception:  # the TTLs still bound the entry; say so and go on
+            log.exception("repeated invalidation of %d profiles failed", len(ids))
+
+    async def _cached(self, live: str) -> Profile | None:
+        found = self._local.get(live)
+        if found is not None:
+            self.stats.local_hits += 1
+            return found
+        raw = await self._shared(self._redis.get(PREFIX + "profile:" + live))
+        if raw is None:
+            return None
+        found = Profile(**json.loads(raw))
+        self._local[live] = found
+        self.stats.redis_hits += 1
+        return found
+
+    async def _pointer(self, name: str) -> str | None:
+        live = self._pointers.get(name)
+        if live is not None:
+            return live
+        raw = await self._shared(self._redis.get(PREFIX + name))
+        if raw is None:
+            return None
+        live = raw.decode() if isinstance(raw, bytes) else str(raw)
+        self._pointers[name] = live
+        return live
+
+    async def _store(self, profile: Profile) -> None:
+        live = str(profile.customer.get("customer_id", profile.requested_id))
+        if live != profile.requested_id:
+            profile = Profile(profile.customer, live, profile.identifiers, profile.devices,
+                              profile.record_count)  # fmt: skip
+        self._local[live] = profile
+        text = json.dumps(asdict(profile), separators=(",", ":"))
+        await self._shared(self._redis.set(PREFIX + "profile:" + live, text,
+                                           ex=self._config.redis_ttl))  # fmt: skip
+
+    async def _set_pointer(self, name: str, live: str) -> None:
+        self._pointers[name] = live
+        await self._shared(self._redis.set(PREFIX + name, live, ex=self._config.redis_ttl))
+
+    async def _shared(self, call: Awaitable[Any]) -> Any:
+        """A read or fill of the Redis tier; with Redis unreachable, the cache serves from
+        memory and Neo4j (a miss), and says so once a minute."""
+        try:
+            return await call
+        except (RedisError, OSError) as err:
+            now = time.monotonic()
+            if now - self._warned > 60:
+                self._warned = now
+                log.warning("profile cache: Redis unreachable (%s); reading Neo4j", err)
+            return None
