@@ -110,3 +110,9 @@ def create_app(settings: Settings) -> Starlette:
         )
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    """The app with the settings of the environment (``uvicorn --factory``, for
+    ``GRAPHCDP_API_WORKERS`` processes)."""
+    return create_app(Settings.from_env())

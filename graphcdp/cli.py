@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import pathlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphcdp.settings import Settings, SettingsError
 
@@ -58,7 +57,7 @@ def _schema(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "export":
         from resolvers.schema import schema_sdl
 
-        pathlib.Path(args.out).write_text(schema_sdl(), encoding="utf-8")
+        Path(args.out).write_text(schema_sdl(), encoding="utf-8")
         print(f"graphcdp schema: the GraphQL schema written to {args.out}")
         return 0
     from graph.schema import apply_schema
@@ -73,13 +72,16 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "host": args.host or settings.api_host,
+        "port": args.port or settings.api_port,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+    }
+    if settings.api_workers > 1:  # processes sharing the port; each builds its app from env
+        uvicorn.run("api.app:app_from_env", factory=True, workers=settings.api_workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 

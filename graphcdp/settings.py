@@ -69,6 +69,7 @@ class Settings:
     opensearch_url: str = "http://127.0.0.1:9200"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = 1  # API processes sharing the port (each with its own profile cache)
     # "key:source,key:source": the write keys the tracking API accepts, each naming its source.
     write_keys: str = "graphcdp-demo-write-key:demo"
     worker_group: str = "graphcdp-worker"
@@ -288,6 +289,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "redis_url": _url("redis", "rediss"),
     "opensearch_url": _url("http", "https"),
     "api_port": _PORT,
+    "api_workers": _int_between(1, 64),
     "worker_batch": _int_between(1, 10_000),
     "event_retention_days": _int_between(1, 36_500),
     "tracking_plan": _path,
