@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 
+import httpx
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,6 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.invalidation import follow_changes
+from api.readiness import readiness
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
@@ -69,6 +72,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = ProfileCache(app.state.profiles, redis, CacheConfig(
             settings.cache_local_size, settings.cache_local_ttl, settings.cache_redis_ttl,
         ))  # fmt: skip
+        app.state.checks = {
+            "neo4j": driver.verify_connectivity,
+            "kafka": producer.ready,
+            "redis": redis.ping,
+            "opensearch": functools.partial(_opensearch_health, settings.opensearch_url),
+        }
         try:
             async with follow_changes(settings, app.state.cache, redis):
                 yield
@@ -86,6 +95,14 @@ def create_app(settings: Settings) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def ready(request: Request) -> JSONResponse:
+        """200 when Neo4j, Kafka, Redis and OpenSearch all answer; 503 naming those that
+        do not (the process itself is alive: that is /healthz)."""
+        checks = await readiness(request.app.state.checks)
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ok else "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     def producer_of(request: Request) -> EventProducer:
         producer: EventProducer = request.app.state.producer
         return producer
@@ -95,6 +112,7 @@ def create_app(settings: Settings) -> Starlette:
         *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
         Route("/metrics", metrics),
         Route("/healthz", health),
+        Route("/readyz", ready),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
@@ -116,3 +134,12 @@ def app_from_env() -> Starlette:
     """The app with the settings of the environment (``uvicorn --factory``, for
     ``GRAPHCDP_API_WORKERS`` processes)."""
     return create_app(Settings.from_env())
+
+
+async def _opensearch_health(url: str) -> None:
+    """OpenSearch answers its cluster health, and the cluster is not red."""
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        reply = await client.get(url.rstrip("/") + "/_cluster/health")
+        reply.raise_for_status()
+        if reply.json().get("status") == "red":
+            raise RuntimeError("cluster status red")

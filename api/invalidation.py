@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from redis.exceptions import RedisError
 
 from graph.cache import CHANNEL, ProfileCache
 from graphcdp.settings import Settings
@@ -53,11 +54,9 @@ async def follow_changes(
         enable_auto_commit=True,
     )
     await consumer.start()
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(CHANNEL)
     tasks = [
         asyncio.create_task(_from_kafka(consumer, cache), name="cache-invalidation-kafka"),
-        asyncio.create_task(_from_redis(pubsub, cache), name="cache-invalidation-redis"),
+        asyncio.create_task(_from_redis(redis, cache), name="cache-invalidation-redis"),
     ]
     try:
         yield
@@ -65,8 +64,6 @@ async def follow_changes(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await pubsub.unsubscribe(CHANNEL)
-        await pubsub.aclose()
         await consumer.stop()
 
 
@@ -87,13 +84,27 @@ async def _from_kafka(consumer: AIOKafkaConsumer, cache: ProfileCache) -> None:
                 log.exception("invalidating %d profiles failed", len(ids))
 
 
-async def _from_redis(pubsub: Any, cache: ProfileCache) -> None:
-    async for message in pubsub.listen():
-        if message.get("type") != "message":
-            continue
+async def _from_redis(redis: Any, cache: ProfileCache, retry: float = 1.0) -> None:
+    """Listen on the channel; while Redis is unreachable, try again every ``retry`` s (the
+    API serves meanwhile, from memory and Neo4j, and /readyz says Redis is down)."""
+    while True:
+        pubsub = redis.pubsub()
         try:
-            ids = json.loads(message["data"])
-        except (ValueError, TypeError):
-            continue
-        if isinstance(ids, list):
-            cache.forget(str(i) for i in ids)
+            await pubsub.subscribe(CHANNEL)
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                try:
+                    ids = json.loads(message["data"])
+                except (ValueError, TypeError):
+                    continue
+                if isinstance(ids, list):
+                    cache.forget(str(i) for i in ids)
+        except (RedisError, OSError) as err:
+            log.warning("cache invalidation channel: %s; again in %.0f s", err, retry)
+            # What was missed while away: forget every profile this process holds.
+            cache.forget_all()
+            await asyncio.sleep(retry)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()

@@ -143,6 +143,10 @@ class ProfileCache:
         for customer_id in customer_ids:
             self._local.pop(customer_id, None)
 
+    def forget_all(self) -> None:
+        """Forget every profile in this process (invalidations may have been missed)."""
+        self._local.clear()
+
     async def _again(self, ids: list[str]) -> None:
         await asyncio.sleep(self._config.settle)
         try:

@@ -32,6 +32,10 @@ class EventProducer:
     async def stop(self) -> None:
         await self._producer.stop()
 
+    async def ready(self) -> None:
+        """Raises unless the brokers answer a metadata request."""
+        await self._producer.client.fetch_all_metadata()
+
     async def send(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
         """Send every envelope, then wait for all acknowledgements (one round trip per batch)."""
         futures = [

@@ -48,11 +48,13 @@ def _env(port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _running(names: tuple[str, ...], logs: Path) -> Iterator[str]:
-    """Start ``graphcdp <name>`` for each name on a fresh API port; yield the API's base URL
-    once it answers /healthz; stop them all after."""
+def _running(
+    names: tuple[str, ...], logs: Path, extra: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Start ``graphcdp <name>`` for each name on a fresh API port (with ``extra`` settings);
+    yield the API's base URL once it answers /healthz; stop them all after."""
     port = _free_port()
-    env = _env(port)
+    env = _env(port) | (extra or {})
     exe = [sys.executable, "-m", "graphcdp.cli"]
     procs = []
     for name in names:
@@ -96,4 +98,12 @@ def service(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def second_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Another `graphcdp api` process beside the service's (same settings, its own port)."""
     with _running(("api",), tmp_path_factory.mktemp("second_api")) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def api_without_redis(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `graphcdp api` process whose Redis URL leads nowhere (nothing listens on port 1)."""
+    extra = {"GRAPHCDP_REDIS_URL": "redis://127.0.0.1:1/0"}
+    with _running(("api",), tmp_path_factory.mktemp("api_without_redis"), extra) as base:
         yield base
