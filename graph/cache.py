@@ -90,7 +90,7 @@ class CacheStats:
 
 
 class ProfileCache:
-    """Read-through profile cache; the same two reads as the repository it fronts."""
+    """Read-through profile cache: a profile by customer id or by identifier."""
 
     def __init__(self, source: ProfileSource, redis: RedisLike, config: CacheConfig) -> None:
         self._source, self._redis, self._config = source, redis, config
@@ -112,17 +112,19 @@ class ProfileCache:
             await self._store(fresh)
         return fresh
 
-    async def customer_id_for(self, key: str) -> str | None:
-        """The live customer holding an identifier (``type:value``)."""
+    async def profile_by_identifier(self, key: str) -> Profile | None:
+        """The profile of the live customer holding an identifier (``type:value``): one
+        cache read when the pointer and its profile are cached."""
         live = await self._pointer("identifier:" + key)
         if live is not None:
             found = await self._cached(live)
             if found is not None and any(i.get("key") == key for i in found.identifiers):
-                return live
+                return found
         customer_id = await self._source.customer_id_for(key)
-        if customer_id is not None:
-            await self._set_pointer("identifier:" + key, customer_id)
-        return customer_id
+        if customer_id is None:
+            return None
+        await self._set_pointer("identifier:" + key, customer_id)
+        return await self.profile(customer_id)
 
     async def invalidate(self, customer_ids: Iterable[str], again: bool = True) -> None:
         """Forget the customers' profiles here and in Redis (and once more ``settle`` s later,

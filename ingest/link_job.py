@@ -247,7 +247,7 @@ def predict(
     Each pair is ``record_id_l``, ``record_id_r``, ``match_weight`` and ``match_probability``;
     on DuckDB also ``levels``, the comparison levels in the model's order, so the pair's
     explanation needs no second scoring; with ``detail`` instead the compared values and every
-    level (``gamma_<comparison>``, ``bf_<comparison>``), which cost far more to carry out of
+    level (``gamma_<comparison>``, ``mw_<comparison>``), which cost far more to carry out of
     Splink than the pairs themselves."""
     import duckdb
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]

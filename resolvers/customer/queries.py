@@ -26,16 +26,14 @@ class CustomerQueries:
                 extensions={"code": "BAD_USER_INPUT"},
             )
         profiles = info.context.cached
-        customer_id: str | None = str(id) if id is not None else None
-        if identifier is not None:
+        if identifier is None:
+            profile = await profiles.profile(str(id))
+        else:
             try:
                 key = normalised(
                     identifier.type.value, identifier.value, info.context.normalise
                 ).key
             except InvalidIdentifier as err:
                 raise GraphQLError(str(err), extensions={"code": "BAD_USER_INPUT"}) from None
-            customer_id = await profiles.customer_id_for(key)
-        if customer_id is None:
-            return None
-        profile = await profiles.profile(customer_id)
+            profile = await profiles.profile_by_identifier(key)
         return Customer.from_profile(profile) if profile else None
