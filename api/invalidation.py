@@ -3,9 +3,9 @@
 The API processes form one consumer group on ``cdp.changes`` (``GRAPHCDP_CACHE_GROUP``), so
 each change is read by one of them, which removes the customers' profiles from Redis and its
 own memory and publishes their ids on the ``graphcdp:invalidate`` channel; every API process
-(itself included) removes them from its memory on that message. Losing a message costs
-freshness only up to the TTLs, never correctness of what is written, so the group commits
-automatically and a new group starts at the topic's end.
+(itself included) removes them from its memory on that message. Offsets are committed after
+the invalidation; a process that cannot reach Redis leaves the group until it can, so its
+partitions go to one that can. A new group starts at the topic's end.
 """
 
 from __future__ import annotations
@@ -47,17 +47,17 @@ async def follow_changes(
 ) -> AsyncIterator[None]:
     """Run both listeners while the app lives; they stop with it."""
     consumer = AIOKafkaConsumer(
-        settings.topics.changes,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=settings.cache_group,
         auto_offset_reset="latest",
-        enable_auto_commit=True,
+        enable_auto_commit=False,
     )
     await consumer.start()
     tasks = [
-        asyncio.create_task(_from_kafka(consumer, cache), name="cache-invalidation-kafka"),
+        asyncio.create_task(_from_kafka(consumer, settings.topics.changes, cache, redis),
+                            name="cache-invalidation-kafka"),
         asyncio.create_task(_from_redis(redis, cache), name="cache-invalidation-redis"),
-    ]
+    ]  # fmt: skip
     try:
         yield
     finally:
@@ -67,21 +67,43 @@ async def follow_changes(
         await consumer.stop()
 
 
-async def _from_kafka(consumer: AIOKafkaConsumer, cache: ProfileCache) -> None:
+async def _from_kafka(
+    consumer: AIOKafkaConsumer, topic: str, cache: ProfileCache, redis: Any, retry: float = 1.0
+) -> None:
+    """Invalidate for every change, committing only what was invalidated. A process that
+    cannot reach Redis is in the group only while it can: when Redis fails it leaves, so its
+    partitions (from their last commit, the failed batch included) go to a process that can,
+    and it joins again once Redis answers."""
     while True:
-        batches = await consumer.getmany(timeout_ms=200, max_records=1000)
-        ids: set[str] = set()
-        for messages in batches.values():
-            for message in messages:
-                try:
-                    ids |= changed_customers(json.loads(message.value))
-                except (ValueError, TypeError):
-                    log.warning("unreadable change at offset %d: ignored", message.offset)
-        if ids:
-            try:
-                await cache.invalidate(ids)
-            except Exception:  # Redis down: the TTLs bound the staleness; keep following
-                log.exception("invalidating %d profiles failed", len(ids))
+        if not await _answers(redis):
+            await asyncio.sleep(retry)
+            continue
+        consumer.subscribe([topic])
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+                ids: set[str] = set()
+                for messages in batches.values():
+                    for message in messages:
+                        try:
+                            ids |= changed_customers(json.loads(message.value))
+                        except (ValueError, TypeError):
+                            log.warning("unreadable change at offset %d: ignored", message.offset)
+                if ids:
+                    await cache.invalidate(ids)
+                if batches:
+                    await consumer.commit()
+        except (RedisError, OSError) as err:
+            log.warning("cache invalidation: Redis fails (%s); leaving the group meanwhile", err)
+            consumer.unsubscribe()
+
+
+async def _answers(redis: Any) -> bool:
+    try:
+        await redis.ping()
+    except (RedisError, OSError):
+        return False
+    return True
 
 
 async def _from_redis(redis: Any, cache: ProfileCache, retry: float = 1.0) -> None:
