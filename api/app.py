@@ -23,6 +23,7 @@ from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
     ProfileRepository,
+    RelatedRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
@@ -34,6 +35,7 @@ from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
 from resolvers.context import Context
+from resolvers.customer.loaders import Loaders
 from resolvers.schema import schema
 
 
@@ -47,7 +49,8 @@ class GraphQLApp(GraphQL[Context, None]):
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
-            traits=state.traits, cached=state.cache,
+            traits=state.traits, cached=state.cache, related=state.related,
+            loaders=Loaders(state.profiles, state.related),
         )  # fmt: skip
 
 
@@ -63,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.splits = SplitRepository(driver, settings.neo4j_database)
         app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
+        app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()

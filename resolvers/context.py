@@ -9,6 +9,7 @@ import strawberry
 from graph.cache import ProfileCache
 from graph.repository import (
     ProfileRepository,
+    RelatedRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
@@ -16,6 +17,7 @@ from graph.repository import (
 )
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
+from resolvers.customer.loaders import Loaders
 from resolvers.identity.operations import ChangePublisher
 from traits.computed import Trait
 
@@ -32,6 +34,8 @@ class Context:
     reviews: ReviewRepository
     traits: tuple[Trait, ...]
     cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
+    related: RelatedRepository
+    loaders: Loaders  # made per request: a page's list fields load together
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 

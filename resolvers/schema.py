@@ -16,12 +16,13 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth
 from strawberry.tools import merge_types
 
+from resolvers.customer.browse import BrowseQueries
 from resolvers.customer.queries import CustomerQueries
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 
-Query = merge_types("Query", (CustomerQueries, IdentityQueries, ReviewQueries))
+Query = merge_types("Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries))
 Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
 
 # The depth and alias limits as validation rules made once: Strawberry's QueryDepthLimiter and

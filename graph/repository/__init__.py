@@ -12,22 +12,29 @@ from graph.repository.housekeeping import (
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
 from graph.repository.profiles import (
+    CustomerWhere,
+    EventPage,
     Profile,
     ProfileRepository,
     customers_of_records,
     model_records,
 )
+from graph.repository.related import Related, RelatedRepository
 from graph.repository.reviews import Decision, ReviewRepository
 from graph.repository.unmerge import SplitRepository, Splitter
 
 __all__ = [
+    "CustomerWhere",
     "Decision",
+    "EventPage",
     "EventRepository",
     "IdentityRepository",
     "ModelRepository",
     "Planner",
     "Profile",
     "ProfileRepository",
+    "Related",
+    "RelatedRepository",
     "ReviewRepository",
     "SettingsRepository",
     "SplitRepository",
