@@ -205,6 +205,8 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "related.customers_of_devices": {"ids": [f"dev_{tag}"]},
         "related.customers_of_identifiers": {"keys": [f"email:{tag}@example.com"]},
         "bench.load_records": {"rows": [], "now": now},
+        "bench.load_devices": {"rows": [], "now": now},
+        "bench.load_events": {"rows": []},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {
             "rows": [
