@@ -36,6 +36,7 @@ from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.schema import schema
 
 
@@ -50,7 +51,7 @@ class GraphQLApp(GraphQL[Context, None]):
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
             traits=state.traits, cached=state.cache, related=state.related,
-            loaders=Loaders(state.profiles, state.related),
+            loaders=Loaders(state.profiles, state.related), hub=state.hub,
         )  # fmt: skip
 
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
+        app.state.hub = ChangeHub()
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
@@ -83,7 +85,7 @@ def create_app(settings: Settings) -> Starlette:
             "opensearch": functools.partial(_opensearch_health, settings.opensearch_url),
         }
         try:
-            async with follow_changes(settings, app.state.cache, redis):
+            async with follow_changes(settings, app.state.cache, redis, app.state.hub):
                 yield
         finally:
             await producer.stop()

@@ -18,6 +18,7 @@ from graph.repository import (
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.identity.operations import ChangePublisher
 from traits.computed import Trait
 
@@ -36,6 +37,7 @@ class Context:
     cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
     related: RelatedRepository
     loaders: Loaders  # made per request: a page's list fields load together
+    hub: ChangeHub  # changed customer ids, for subscriptions
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 

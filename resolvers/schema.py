@@ -17,6 +17,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 
 from resolvers.customer.browse import BrowseQueries
+from resolvers.customer.changes import CustomerSubscriptions
 from resolvers.customer.queries import CustomerQueries
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
@@ -41,6 +42,7 @@ class Limits(AddValidationRules):
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=CustomerSubscriptions,
     extensions=[
         Limits,
         partial(MaxTokensLimiter, max_token_count=2000),

@@ -28,6 +28,7 @@ from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.schema import schema
 
 pytestmark = pytest.mark.integration
@@ -117,7 +118,7 @@ async def counted(
         changes=None, trait_store=TraitRepository(driver, db),
         reviews=ReviewRepository(driver, db), traits=(),
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
-        loaders=Loaders(profiles, related),
+        loaders=Loaders(profiles, related), hub=ChangeHub(),
     )  # fmt: skip
     yield context, counting
     await redis.aclose()
