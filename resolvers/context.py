@@ -15,6 +15,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.search import SearchIndex
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.customer.loaders import Loaders
@@ -36,6 +37,7 @@ class Context:
     cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
     related: RelatedRepository
     loaders: Loaders  # made per request: a page's list fields load together
+    search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 
 
