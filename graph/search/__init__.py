@@ -4,7 +4,7 @@ Which adapter serves is decided in one place, the API's lifespan: OpenSearch whe
 ``GRAPHCDP_OPENSEARCH_URL`` is set, else Neo4j.
 """
 
-from graph.search.documents import DocumentReader, Synced, sync
+from graph.search.documents import DocumentReader, Synced, reindex, sync
 from graph.search.model import (
     MAX_FIRST,
     Cursor,
@@ -39,5 +39,6 @@ __all__ = [
     "SearchUnavailable",
     "Synced",
     "TraitFilter",
+    "reindex",
     "sync",
 ]

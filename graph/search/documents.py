@@ -27,6 +27,10 @@ class DocumentSource(Protocol):
     async def documents(self, ids: Sequence[str]) -> dict[str, CustomerDocument | None]: ...
 
 
+class LiveDocuments(DocumentSource, Protocol):
+    def live_ids(self, page: int = 1000) -> AsyncIterator[list[str]]: ...
+
+
 class DocumentReader:
     """Reads customers' search documents from Neo4j (routed to readers)."""
 
@@ -93,3 +97,14 @@ async def sync(ids: Sequence[str], reader: DocumentSource, index: SearchIndex) -
     if gone:
         await index.delete(gone)
     return Synced(len(live), len(gone))
+
+
+async def reindex(reader: LiveDocuments, index: SearchIndex, page: int = 1000) -> Synced:
+    """Send every live customer of the graph to the index, a page (one read, one bulk
+    request) at a time, in id order."""
+    indexed = deleted = 0
+    async for ids in reader.live_ids(page):
+        done = await sync(ids, reader, index)
+        indexed += done.indexed
+        deleted += done.deleted
+    return Synced(indexed, deleted)
