@@ -3,8 +3,9 @@
 Every word of the query must match somewhere in the customer (``AND``); a word matches a
 name within :func:`graph.search.model.fuzziness` edits (``ada~1``), or any indexed value
 that contains it (``*ada*``: an email or name fragment, three characters or more), or a
-phone that contains its digits. The index's ``url_or_email`` analyzer keeps an email one
-lower-cased token and a phone its digits, so fragments are wildcards over whole values.
+phone that contains its digits; a word of digits only is never fuzzy. The index's
+``url_or_email`` analyzer keeps an email one lower-cased token and a phone its digits, so
+fragments are wildcards over whole values.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def word_clause(word: str) -> str | None:
     """The alternatives for one word of the query, or None when nothing of it is searchable."""
     term = word.lower()
     alternatives: list[str] = []
-    if term not in _OPERATORS and any(ch.isalnum() for ch in term):
+    if term.isdigit():  # a phone fragment: a typo would be another number
+        alternatives.append(term)
+        if len(term) >= 3:
+            alternatives.append(f"*{term}*")
+    elif term not in _OPERATORS and any(ch.isalnum() for ch in term):
         edits = fuzziness(term)
         alternatives.append(f"{escape(term)}~{edits}" if edits else escape(term))
         if len(term) >= 3:
