@@ -22,8 +22,11 @@ from resolvers.customer.queries import CustomerQueries
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
+from resolvers.search.queries import SearchQueries
 
-Query = merge_types("Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries))
+Query = merge_types(
+    "Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries)
+)
 Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
 
 # The depth and alias limits as validation rules made once: Strawberry's QueryDepthLimiter and

@@ -23,6 +23,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.search import Neo4jSearch
 from graphcdp.settings import Settings
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES
@@ -118,7 +119,7 @@ async def counted(
         changes=None, trait_store=TraitRepository(driver, db),
         reviews=ReviewRepository(driver, db), traits=(),
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
-        loaders=Loaders(profiles, related), hub=ChangeHub(),
+        loaders=Loaders(profiles, related), hub=ChangeHub(), search=Neo4jSearch(driver, db),
     )  # fmt: skip
     yield context, counting
     await redis.aclose()

@@ -315,6 +315,20 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "graph.count_nodes": {},
         "graph.clear_graph": {"label": f"Probe{tag}", "batch": 10},
         "customer.get_identity_graph": {"customer_id": f"cus_{tag}"},
+        "search.read_documents": {
+            "ids": [f"cus_{tag}", f"cus_missing_{tag}"],
+            "traits": ["event_count"],
+        },
+        "search.find_customers": {
+            "lucene": f"*{tag}*",
+            "cap": 100,
+            "limit": 5,
+            "sources": ["test"],
+            "segments": None,
+            "traits": [{"name": "event_count", "equals": None, "gte": 1, "lte": None}],
+            "after_score": None,
+            "after_id": None,
+        },
     }
 
 

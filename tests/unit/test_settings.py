@@ -55,6 +55,8 @@ def test_values_are_read_and_typed() -> None:
         ("GRAPHCDP_WRITE_KEYS", "short:web", "key:source pairs"),
         ("GRAPHCDP_WRITE_KEYS", "no-source-here", "key:source pairs"),
         ("GRAPHCDP_NEO4J_DATABASE", "", "must not be empty"),
+        ("GRAPHCDP_SEARCH_INDEX", "Customers", "expected an index name"),
+        ("GRAPHCDP_SEARCH_INDEX", "-x", "expected an index name"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str, reason: str) -> None:
@@ -73,3 +75,13 @@ def test_the_cli_refuses_to_start_with_a_bad_setting(
     monkeypatch.setenv("GRAPHCDP_KAFKA_PARTITIONS", "-1")
     assert main(["stack", "status"]) == 2
     assert "GRAPHCDP_KAFKA_PARTITIONS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["", "  ", "none", "None"])
+def test_an_empty_opensearch_url_means_search_on_neo4j(value: str) -> None:
+    s = Settings.from_env({"GRAPHCDP_OPENSEARCH_URL": value})
+    assert s.opensearch_url is None
+    assert Settings.from_env({}).opensearch_url == "http://127.0.0.1:9200"
+    assert Settings.from_env({}).search_index == "graphcdp-customers"
+    with pytest.raises(SettingsError, match="no host:port"):
+        s.address("opensearch")
