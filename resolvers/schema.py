@@ -22,6 +22,7 @@ from resolvers.customer.queries import CustomerQueries
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
+from resolvers.metrics import TimedOperations
 from resolvers.search.queries import SearchQueries
 
 Query = merge_types(
@@ -47,6 +48,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=CustomerSubscriptions,
     extensions=[
+        TimedOperations,
         Limits,
         partial(MaxTokensLimiter, max_token_count=2000),
         # A frontend sends the same few documents again and again: each is parsed and
