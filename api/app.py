@@ -31,6 +31,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.repository.segments import SegmentRepository
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
@@ -56,7 +57,8 @@ class GraphQLApp(GraphQL[Context, None]):
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
             traits=state.traits, cached=state.cache, related=state.related,
-            loaders=Loaders(state.profiles, state.related), hub=state.hub,
+            loaders=Loaders(state.profiles, state.related, state.segments), hub=state.hub,
+            segments=state.segments,
             search=state.search,
         )  # fmt: skip
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.hub = ChangeHub()
+        app.state.segments = SegmentRepository(driver, settings.neo4j_database)
         topics = settings.topics
         app.state.lag = ConsumerLag(settings.kafka_bootstrap, {
             settings.worker_group: (topics.events, topics.records),

@@ -73,6 +73,10 @@ class Settings:
     # cdp.changes that keeps it current.
     search_index: str = "graphcdp-customers"
     search_group: str = "graphcdp-search"
+    # The workers' consumer group on cdp.changes that keeps segment memberships current, and
+    # how often segments with windows of days (or graph neighbours) are evaluated in full.
+    segment_group: str = "graphcdp-segments"
+    segment_refresh_seconds: int = 300
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1  # API processes sharing the port (each with its own profile cache)
@@ -322,6 +326,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "match_review": _probability,
     "spark_master": _spark_master,
     "trait_refresh_seconds": _int_between(10, 86_400),
+    "segment_refresh_seconds": _int_between(5, 86_400),
     "cache_local_size": _int_between(1, 10_000_000),
     "cache_local_ttl": _int_between(0, 86_400),
     "cache_redis_ttl": _int_between(1, 86_400 * 30),

@@ -15,6 +15,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.repository.segments import SegmentRepository
 from graph.search import SearchIndex
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
@@ -39,6 +40,7 @@ class Context:
     related: RelatedRepository
     loaders: Loaders  # made per request: a page's list fields load together
     hub: ChangeHub  # changed customer ids, for subscriptions
+    segments: SegmentRepository
     search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
 

@@ -24,11 +24,14 @@ from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 from resolvers.metrics import TimedOperations
 from resolvers.search.queries import SearchQueries
+from resolvers.segments.queries import SegmentMutations, SegmentQueries
 
 Query = merge_types(
-    "Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries)
-)
-Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
+    "Query",
+    (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries,
+     SegmentQueries),
+)  # fmt: skip
+Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations, SegmentMutations))
 
 # The depth and alias limits as validation rules made once: Strawberry's QueryDepthLimiter and
 # MaxAliasesLimiter make a new rule class for every request, and the validation cache is

@@ -23,3 +23,4 @@ CREATE INDEX record_bk_first_post IF NOT EXISTS FOR (n:Record) ON (n.bk_first_po
 CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);
 CREATE INDEX record_bk_addr_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_dob);
 CREATE FULLTEXT INDEX customer_search IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.first_name, n.last_name, n.email, n.phone] OPTIONS {indexConfig: {`fulltext.analyzer`: 'url_or_email'}};
+CREATE INDEX membership_change_segment IF NOT EXISTS FOR (n:MembershipChange) ON (n.segment_id, n.at);

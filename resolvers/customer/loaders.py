@@ -17,6 +17,7 @@ from graph.repository import (
     RelatedRepository,
 )
 from graph.repository.related import RelatedKind
+from graph.repository.segments import SegmentRepository
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -36,10 +37,12 @@ def _by_key(
 class Loaders:
     profiles_repo: ProfileRepository
     related_repo: RelatedRepository
+    segments_repo: SegmentRepository
     profiles: DataLoader[str, Profile | None] = field(init=False)
     groups: DataLoader[str, list[dict[str, Any]]] = field(init=False)
     device_customers: DataLoader[str, list[str]] = field(init=False)
     identifier_customers: DataLoader[str, list[str]] = field(init=False)
+    memberships: DataLoader[str, list[dict[str, Any]]] = field(init=False)
     _events: dict[EventPage, DataLoader[str, list[dict[str, Any]]]] = field(default_factory=dict)
     _related: dict[tuple[RelatedKind, int, int], DataLoader[str, list[Related]]] = field(
         default_factory=dict
@@ -51,6 +54,7 @@ class Loaders:
         self.groups = _by_key(repo.groups, list)
         self.device_customers = _by_key(related.customers_of_devices, list)
         self.identifier_customers = _by_key(related.customers_of_identifiers, list)
+        self.memberships = _by_key(self.segments_repo.segments_of, list)
 
     def events(self, page: EventPage) -> DataLoader[str, list[dict[str, Any]]]:
         """The loader of one page shape (every customer asking the same page shares it)."""

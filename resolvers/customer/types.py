@@ -31,6 +31,7 @@ from resolvers.identity.types import (
     ModelLink,
 )
 from resolvers.pagination import PageInfo, bad_input, cursor, page_size, uncursor
+from resolvers.segments.types import Membership
 
 
 @strawberry.enum(description="Kinds of identifier a customer can be looked up by.")
@@ -146,6 +147,12 @@ class Customer:
             page_info=PageInfo(has_next_page=len(rows) > limit,
                                end_cursor=edges[-1].cursor if edges else None),
         )  # fmt: skip
+
+    @strawberry.field(description="The segments it is a member of now, by name.")
+    async def segments(self, info: Info) -> list[Membership]:
+        rows = await info.context.loaders.memberships.load(str(self.id))
+        return [Membership(segment_id=strawberry.ID(m["segment_id"]), name=m["name"],
+                           since=m["since"]) for m in rows]  # fmt: skip
 
     @strawberry.field(description="Its groups; households are groups of type household.")
     async def groups(self, info: Info) -> list[Group]:

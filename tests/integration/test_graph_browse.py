@@ -23,6 +23,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.repository.segments import SegmentRepository
 from graph.search import Neo4jSearch
 from graphcdp.settings import Settings
 from matching.normalise import NormaliseOptions
@@ -119,7 +120,8 @@ async def counted(
         changes=None, trait_store=TraitRepository(driver, db),
         reviews=ReviewRepository(driver, db), traits=(),
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
-        loaders=Loaders(profiles, related), hub=ChangeHub(), search=Neo4jSearch(driver, db),
+        loaders=Loaders(profiles, related, SegmentRepository(driver, db)), hub=ChangeHub(),
+        search=Neo4jSearch(driver, db), segments=SegmentRepository(driver, db),
     )  # fmt: skip
     yield context, counting
     await redis.aclose()
@@ -157,7 +159,7 @@ async def test_a_page_of_customers_costs_the_same_round_trips_whatever_its_size(
     calls = []
     for first in (1, 5):
         counting.calls = 0
-        context.loaders = Loaders(context.profiles, context.related)  # a new request
+        context.loaders = Loaders(context.profiles, context.related, context.segments)
         data = await _run(context, PAGE, source=tag + "src", first=first)
         assert data["customers"]["totalCount"] == 5
         assert len(data["customers"]["edges"]) == first

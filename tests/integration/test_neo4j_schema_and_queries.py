@@ -206,6 +206,76 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "related.customers_of_identifiers": {"keys": [f"email:{tag}@example.com"]},
         "bench.load_records": {"rows": [], "now": now},
         "bench.load_devices": {"rows": [], "now": now},
+        "segment.when_property": {
+            "customer_id": f"cus_{tag}",
+            "op": "eq",
+            "field": "city",
+            "value": "Oslo",
+            "list": None,
+            "low": None,
+            "high": None,
+            "text": None,
+        },
+        "segment.when_performed": {
+            "customer_id": f"cus_{tag}",
+            "event": "x",
+            "since": None,
+            "at_least": 1,
+            "where": [
+                {
+                    "op": "eq",
+                    "field": "city",
+                    "value": "Oslo",
+                    "list": None,
+                    "low": None,
+                    "high": None,
+                    "text": None,
+                }
+            ],
+        },
+        "segment.when_not_performed": {"customer_id": f"cus_{tag}", "event": "x", "since": None},
+        "segment.when_occurrence": {
+            "customer_id": f"cus_{tag}",
+            "event": "x",
+            "which": "last",
+            "since": None,
+            "before": None,
+        },
+        "segment.when_in_segment": {"customer_id": f"cus_{tag}", "segment": f"seg_{tag}"},
+        "segment.when_shares_device": {"customer_id": f"cus_{tag}", "segment": "s", "cap": 50},
+        "segment.when_shares_household": {"customer_id": f"cus_{tag}", "segment": "s", "cap": 5},
+        "segment.when_near": {
+            "customer_id": f"cus_{tag}",
+            "hops": 2,
+            "cap": 50,
+            "op": "eq",
+            "field": "city",
+            "value": "Oslo",
+            "list": None,
+            "low": None,
+            "high": None,
+            "text": None,
+        },
+        "segment.evaluate_members": {},
+        "segment.evaluate_customers": {"ids": [f"cus_{tag}"]},
+        "segment.put_segment": {
+            "segment_id": f"seg_{tag}",
+            "name": "t",
+            "definition": '{"rule": {"inSegment": "none"}}',
+            "actor": "t",
+            "now": now,
+        },
+        "segment.get_segments": {"ids": [f"seg_{tag}"]},
+        "segment.write_membership": {
+            "segment_id": f"seg_{tag}",
+            "entered": [f"cus_{tag}"],
+            "exited": [],
+            "now": now,
+        },
+        "segment.list_members": {"segment_id": f"seg_{tag}", "after": "", "limit": 5},
+        "segment.current_members": {"segment_id": f"seg_{tag}"},
+        "segment.segments_of_customers": {"ids": [f"cus_{tag}"]},
+        "segment.delete_segment": {"segment_id": f"seg_{tag}", "now": now},
         "bench.load_events": {"rows": []},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {
@@ -338,7 +408,8 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     ran = set()
     # Writes first, in dependency order, then everything else.
     order = ["identity.lock_identifiers", "identity.write_records", "identity.write_golden"]
-    names = order + sorted(n for n in queries() if n not in order)
+    last = ["segment.delete_segment"]  # after segment.put_segment: no test segment stays live
+    names = order + sorted(n for n in queries() if n not in order + last) + last
     for name in names:
         query = queries()[name]
         if name.startswith("schema."):

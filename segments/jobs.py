@@ -1,0 +1,92 @@
+"""Evaluating segments against a store (graph.repository.SegmentRepository behind a Protocol):
+full evaluation of a new or changed segment, incremental evaluation for the customers a change
+touched, and which segments a change can touch at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from segments.compile import BLOCKS, compile_definition
+from segments.definition import Definition
+
+
+class SegmentStore(Protocol):
+    def blocks(self, names: Sequence[str]) -> dict[str, str]: ...
+
+    async def evaluate(
+        self, condition: str, params: dict[str, object], ids: Sequence[str] | None = None
+    ) -> set[str]: ...
+
+    async def apply(
+        self, segment_id: str, holds: set[str], ids: Sequence[str] | None = None
+    ) -> tuple[list[str], list[str]]: ...
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Who entered and who left a segment in one evaluation."""
+
+    segment_id: str
+    entered: tuple[str, ...]
+    exited: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.entered or self.exited)
+
+
+async def preview(store: SegmentStore, definition: Definition, now: datetime) -> set[str]:
+    """Who would be a member now (nothing is written)."""
+    compiled = compile_definition(definition, store.blocks(BLOCKS), now)
+    return await store.evaluate(compiled.condition, compiled.params)
+
+
+async def refresh(
+    store: SegmentStore, segment_id: str, definition: Definition, now: datetime,
+    ids: Sequence[str] | None = None,
+) -> Changed:  # fmt: skip
+    """Evaluate the segment (for every customer, or for ``ids`` only) and write the changes."""
+    compiled = compile_definition(definition, store.blocks(BLOCKS), now)
+    holds = await store.evaluate(compiled.condition, compiled.params, ids)
+    entered, exited = await store.apply(segment_id, holds, ids)
+    return Changed(segment_id, tuple(entered), tuple(exited))
+
+
+def in_order(definitions: dict[str, Definition]) -> list[str]:
+    """Segment ids so that a segment comes after those it reads (inSegment, sharesWith);
+    a cycle is broken arbitrarily (such segments settle over later evaluations)."""
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(sid: str, path: frozenset[str]) -> None:
+        if sid in seen or sid in path or sid not in definitions:
+            return
+        for used in sorted(definitions[sid].segments_used()):
+            visit(used, path | {sid})
+        seen.add(sid)
+        done.append(sid)
+
+    for sid in sorted(definitions):
+        visit(sid, frozenset())
+    return done
+
+
+def touched(definition: Definition, event_names: Iterable[str], profile_changed: bool) -> bool:
+    """Whether a change can alter this segment's members: events of a name it reads, or a
+    change of a profile (attributes, traits, identity, devices, groups, memberships) when the
+    segment reads more than events."""
+    names = definition.event_names()
+    if names & set(event_names):
+        return True
+    return profile_changed
+
+
+def membership_changes(changed: Changed, at: str) -> list[tuple[str, dict[str, object]]]:
+    """``segment.entered`` / ``segment.exited`` change messages, keyed by customer id."""
+    out: list[tuple[str, dict[str, object]]] = []
+    for kind, ids in (("segment.entered", changed.entered), ("segment.exited", changed.exited)):
+        out += [(c, {"type": kind, "customer_id": c, "segment_id": changed.segment_id, "at": at})
+                for c in ids]  # fmt: skip
+    return out
