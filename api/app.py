@@ -17,24 +17,31 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.readiness import readiness
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
+    ApiKeyRepository,
+    AuditRepository,
     ProfileRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
     TraitRepository,
+    hash_secret,
 )
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
+from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
-from resolvers.schema import schema
+from resolvers.schema import make_schema
+
+NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field allowed
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -42,12 +49,15 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         state = request.app.state
+        caller: Caller = request.scope.get(CALLER, NOBODY)
         return Context(
             profiles=state.profiles, normalise=state.normalise, rules=await state.rules.current(),
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
             traits=state.traits, cached=state.cache,
+            audit_entries=state.audit_entries, audit=state.audit,
+            actor=caller.actor, role=caller.role,
         )  # fmt: skip
 
 
@@ -72,6 +82,13 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = ProfileCache(app.state.profiles, redis, CacheConfig(
             settings.cache_local_size, settings.cache_local_ttl, settings.cache_redis_ttl,
         ))  # fmt: skip
+        keys = ApiKeyRepository(driver, settings.neo4j_database)
+        if settings.admin_key:  # the bootstrap admin key: make run, tests and benchmarks
+            await keys.put_bootstrap(hash_secret(settings.admin_key))
+        app.state.authenticator = Authenticator(keys, settings.jwt_secret)
+        app.state.audit_entries = AuditRepository(driver, settings.neo4j_database)
+        audit = AuditLog(app.state.audit_entries)
+        app.state.audit = audit
         app.state.checks = {
             "neo4j": driver.verify_connectivity,
             "kafka": producer.ready,
@@ -79,7 +96,7 @@ def create_app(settings: Settings) -> Starlette:
             "opensearch": functools.partial(_opensearch_health, settings.opensearch_url),
         }
         try:
-            async with follow_changes(settings, app.state.cache, redis):
+            async with follow_changes(settings, app.state.cache, redis), audit.running():
                 yield
         finally:
             await producer.stop()
@@ -107,7 +124,11 @@ def create_app(settings: Settings) -> Starlette:
         producer: EventProducer = request.app.state.producer
         return producer
 
-    graphql = GraphQLApp(schema, graphql_ide="graphiql")
+    # /graphql needs a caller (api/auth.py); /healthz, /readyz and /metrics stay open (no
+    # data: liveness, readiness, counters), and /v1/* keeps its own write keys.
+    schema = make_schema(production=settings.production, cost_limit=settings.query_cost_limit)
+    ide = not settings.production
+    graphql = RequireCaller(GraphQLApp(schema, graphql_ide="graphiql" if ide else None), ide)
     routes = [
         *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
         Route("/metrics", metrics),
@@ -123,7 +144,7 @@ def create_app(settings: Settings) -> Starlette:
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type", "content-encoding"],
+            allow_headers=["authorization", "content-type", "content-encoding", "x-api-key"],
             max_age=86400,
         )
     ]

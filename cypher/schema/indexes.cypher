@@ -20,3 +20,5 @@ CREATE INDEX record_bk_addr_city IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_city
 CREATE INDEX record_bk_first_post IF NOT EXISTS FOR (n:Record) ON (n.bk_first_post);
 CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);
 CREATE INDEX record_bk_addr_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_dob);
+CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
+CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);
