@@ -19,6 +19,10 @@ from graphcdp.settings import Settings
 
 DEMO_KEY = "graphcdp-demo-write-key"
 STRICT_KEY = "graphcdp-strict-write-key"
+# The API's bootstrap admin key (GRAPHCDP_ADMIN_KEY) and the header every /graphql call sends.
+ADMIN_KEY = "graphcdp-e2e-admin-key-not-secret"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+JWT_SECRET = "graphcdp-e2e-jwt-secret-32-bytes-or-more"
 
 
 def _free_port() -> int:
@@ -44,6 +48,8 @@ def _env(port: int) -> dict[str, str]:
         "GRAPHCDP_API_PORT": str(port),
         "GRAPHCDP_TRACKING_PLAN": str(Path(__file__).parent / "fixtures" / "tracking_plan.yaml"),
         "GRAPHCDP_WRITE_KEYS": f"{DEMO_KEY}:demo,{STRICT_KEY}:strict",
+        "GRAPHCDP_ADMIN_KEY": ADMIN_KEY,
+        "GRAPHCDP_JWT_SECRET": JWT_SECRET,
     }
 
 
