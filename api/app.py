@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -41,6 +42,7 @@ from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
 from resolvers.schema import make_schema
 
+logger = logging.getLogger(__name__)
 NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field allowed
 
 
@@ -84,7 +86,9 @@ def create_app(settings: Settings) -> Starlette:
         ))  # fmt: skip
         keys = ApiKeyRepository(driver, settings.neo4j_database)
         if settings.admin_key:  # the bootstrap admin key: make run, tests and benchmarks
-            await keys.put_bootstrap(hash_secret(settings.admin_key))
+            bootstrap = await keys.put_bootstrap(hash_secret(settings.admin_key))
+            if bootstrap.revoked:
+                logger.warning("GRAPHCDP_ADMIN_KEY is the revoked API key %s", bootstrap.name)
         app.state.authenticator = Authenticator(keys, settings.jwt_secret)
         app.state.audit_entries = AuditRepository(driver, settings.neo4j_database)
         audit = AuditLog(app.state.audit_entries)

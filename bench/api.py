@@ -13,7 +13,9 @@ concurrent connections) drives it over loopback for ``--seconds`` per scenario:
   provenance, over the hot set.
 
 Each prints p50/p99 latency in ms and requests per second; only 200 answers without GraphQL
-errors count, and any other answer is reported. Everything shares the machine's two cores
+errors count, and any other answer is reported. Requests carry the bootstrap admin key
+(``graphcdp/local_key.py``), so every read of an email is a PII read and goes to the audit log
+in batches, as in production. Everything shares the machine's two cores
 with Neo4j, Kafka, Redis and OpenSearch.
 """
 
@@ -47,7 +49,7 @@ WITH_LISTS = """query ($id: ID!) { customer(id: $id) {
 
 def _drive(
     base: str, query: str, variables: list[dict[str, Any]], seconds: float, clients: int,
-    cycle: bool,
+    cycle: bool, headers: dict[str, str],
 ) -> dict[str, Any]:  # fmt: skip
     """The load generator (run in its own process): ``clients`` connections send the query,
     each request the next of ``variables`` (cycling through them when ``cycle``)."""
@@ -65,7 +67,7 @@ def _drive(
                     return
                 body = {"query": query, "variables": variables[n % len(variables)]}
                 started = time.perf_counter()
-                reply = await http.post(f"{base}/graphql", json=body)
+                reply = await http.post(f"{base}/graphql", json=body, headers=headers)
                 elapsed = time.perf_counter() - started
                 payload = reply.json() if reply.status_code == 200 else None
                 if payload is None or payload.get("errors") or not payload["data"]["customer"]:
@@ -117,7 +119,8 @@ def run(
     try:
         asyncio.run(service.ready())
         ids = []
-        with httpx.Client(timeout=30) as http:  # warm the hot set (and note its customer ids)
+        # Warm the hot set (and note its customer ids).
+        with httpx.Client(timeout=30, headers=service.headers) as http:
             for email in hot:
                 body = {"query": BY_IDENTIFIER, "variables": {"value": email}}
                 customer = http.post(f"{service.base}/graphql", json=body).json()["data"]
@@ -133,7 +136,9 @@ def run(
             "profile_with_identifiers_and_devices": (WITH_LISTS, ids, True),
         }
         results = {
-            name: _in_process(service.base, query, variables, seconds, clients, cycle)
+            name: _in_process(
+                service.base, query, variables, seconds, clients, cycle, service.headers
+            )
             for name, (query, variables, cycle) in scenarios.items()
         }
     finally:

@@ -31,7 +31,7 @@ class StoredKey:
 class ApiKeyRepository:
     """``ApiKey`` nodes: name, role, key_hash (SHA-256 of the secret), created_at, revoked."""
 
-    BOOTSTRAP = "bootstrap-admin"
+    BOOTSTRAP = "bootstrap-admin"  # + the first 8 hex digits of the key's hash
 
     def __init__(self, driver: AsyncDriver, database: str) -> None:
         self._driver = driver
@@ -52,12 +52,15 @@ class ApiKeyRepository:
             raise ApiKeyExists(f"an API key named {name!r} exists") from None
         return dict(records[0])
 
-    async def put_bootstrap(self, key_hash: str, role: str = "admin") -> None:
-        """Make the bootstrap key (``GRAPHCDP_ADMIN_KEY``) the one with this hash."""
-        await self._driver.execute_query(
-            q("apikey.put_bootstrap_key").query(), name=self.BOOTSTRAP, key_hash=key_hash,
-            role=role, now=now_iso(), database_=self._database,
+    async def put_bootstrap(self, key_hash: str, role: str = "admin") -> StoredKey:
+        """Store the bootstrap key (``GRAPHCDP_ADMIN_KEY``) unless it is stored already, as
+        ``bootstrap-admin-<hash prefix>``; returns it (a revoked one stays revoked)."""
+        records, _, _ = await self._driver.execute_query(
+            q("apikey.put_bootstrap_key").query(), name=f"{self.BOOTSTRAP}-{key_hash[:8]}",
+            key_hash=key_hash, role=role, now=now_iso(), database_=self._database,
         )  # fmt: skip
+        row = records[0]
+        return StoredKey(str(row["name"]), role, bool(row["revoked"]))
 
     async def find(self, key_hash: str) -> StoredKey | None:
         """The key whose secret hashes to ``key_hash``, or None."""

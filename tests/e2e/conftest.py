@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graph.repository import hash_secret
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 
@@ -22,6 +23,7 @@ STRICT_KEY = "graphcdp-strict-write-key"
 # The API's bootstrap admin key (GRAPHCDP_ADMIN_KEY) and the header every /graphql call sends.
 ADMIN_KEY = "graphcdp-e2e-admin-key-not-secret"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+ADMIN_ACTOR = f"key:bootstrap-admin-{hash_secret(ADMIN_KEY)[:8]}"  # its name in the graph
 JWT_SECRET = "graphcdp-e2e-jwt-secret-32-bytes-or-more"
 
 

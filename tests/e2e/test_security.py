@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from graphcdp.settings import Settings
-from tests.e2e.conftest import ADMIN, DEMO_KEY, JWT_SECRET
+from tests.e2e.conftest import ADMIN, ADMIN_ACTOR, DEMO_KEY, JWT_SECRET
 from tests.e2e.graph_check import query
 
 PROFILE = """query Pii{tag}($value: String!) {{
@@ -139,7 +139,7 @@ def test_roles_see_masked_pii_forbidden_fields_and_the_audit_log(
     wanted = {f"Pii{tag}", f"Split{tag}"}
     deadline, found = time.monotonic() + 15, {}
     while time.monotonic() < deadline:
-        entries = _audit(service, "key:bootstrap-admin")
+        entries = _audit(service, ADMIN_ACTOR)
         found = {e["operation"]: e for e in entries if e["operation"] in wanted}
         if set(found) == wanted:
             break

@@ -62,22 +62,28 @@ async def test_keys_are_stored_hashed_found_by_hash_and_revoked(driver: AsyncDri
         await _delete(driver, "ApiKey", "name", [name])
 
 
-async def test_the_bootstrap_key_is_replaced_by_a_new_setting(driver: AsyncDriver) -> None:
+async def test_the_bootstrap_key_is_stored_once_by_its_hash_and_stays_revoked(
+    driver: AsyncDriver,
+) -> None:
     keys = ApiKeyRepository(driver, "neo4j")
-    name = f"it-boot-{uuid.uuid4().hex[:10]}"
-    keys.BOOTSTRAP = name  # this test's own bootstrap key, beside the API's
     first, second = new_secret(), new_secret()
+    names = [f"bootstrap-admin-{hash_secret(s)[:8]}" for s in (first, second)]
     try:
-        await keys.put_bootstrap(hash_secret(first))
-        assert await keys.find(hash_secret(first)) == StoredKey(name, "admin", False)
-        await keys.revoke(name)
-        await keys.put_bootstrap(hash_secret(second))
-        assert await keys.find(hash_secret(first)) is None
-        assert await keys.find(hash_secret(second)) == StoredKey(name, "admin", False)
+        stored = await keys.put_bootstrap(hash_secret(first))
+        assert stored == StoredKey(names[0], "admin", False)
+        assert await keys.put_bootstrap(hash_secret(first)) == stored  # idempotent
+        assert await keys.find(hash_secret(first)) == stored
+        # Another process with another setting adds its key; neither takes the other's away.
+        assert await keys.put_bootstrap(hash_secret(second)) == StoredKey(names[1], "admin", False)
+        assert await keys.find(hash_secret(first)) == stored
         listed = {r["name"]: r for r in await keys.keys()}
-        assert listed[name]["bootstrap"] is True
+        assert listed[names[0]]["bootstrap"] is True
+        # A revoked bootstrap key is not brought back by the next start.
+        await keys.revoke(names[0])
+        assert (await keys.put_bootstrap(hash_secret(first))).revoked is True
+        assert await keys.find(hash_secret(first)) == StoredKey(names[0], "admin", True)
     finally:
-        await _delete(driver, "ApiKey", "name", [name])
+        await _delete(driver, "ApiKey", "name", names)
 
 
 async def test_audit_entries_are_batched_and_read_newest_first_by_page(

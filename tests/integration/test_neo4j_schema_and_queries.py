@@ -298,7 +298,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "apikey.put_bootstrap_key": {
             "name": f"test-boot-{tag}",
             "role": "admin",
-            "key_hash": f"boot-{tag}",
+            "key_hash": f"hash-{tag}",
             "now": now,
         },
         "apikey.find_api_key": {"key_hash": f"hash-{tag}"},
