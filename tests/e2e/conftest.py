@@ -115,3 +115,11 @@ def api_without_redis(service: str, tmp_path_factory: pytest.TempPathFactory) ->
     extra = {"GRAPHCDP_REDIS_URL": "redis://127.0.0.1:1/0"}
     with _running(("api",), tmp_path_factory.mktemp("api_without_redis"), extra) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def production_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `graphcdp api` process with GRAPHCDP_ENV=production beside the service's."""
+    extra = {"GRAPHCDP_ENV": "production"}
+    with _running(("api",), tmp_path_factory.mktemp("production_api"), extra) as base:
+        yield base

@@ -178,3 +178,20 @@ def test_a_revoked_key_is_refused_within_seconds(service: str, keys: Any) -> Non
         time.sleep(0.5)
     assert reply is not None
     assert (reply.status_code, reply.json()["errors"][0]["message"]) == (401, "revoked API key")
+
+
+def test_production_keeps_introspection_and_graphiql_from_non_admins(
+    production_api: str,
+) -> None:
+    introspect = {"query": "{ __schema { queryType { name } } }"}
+    token = jwt.encode({"sub": "vic", "role": "viewer"}, JWT_SECRET, algorithm="HS256")
+    viewer = _ok(production_api, introspect, {"Authorization": f"Bearer {token}"})
+    assert viewer["data"] is None
+    assert [e["extensions"]["code"] for e in viewer["errors"]] == ["FORBIDDEN"]
+    admin = _ok(production_api, introspect, ADMIN)
+    assert admin == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    page = httpx.get(f"{production_api}/graphql", headers={"accept": "text/html"}, timeout=10)
+    assert page.status_code == 401  # no GraphiQL page in production
+    with_key = httpx.get(f"{production_api}/graphql", headers={"accept": "text/html", **ADMIN},
+                         timeout=10)  # fmt: skip
+    assert "graphiql" not in with_key.text.lower()
