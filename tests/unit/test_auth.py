@@ -163,3 +163,31 @@ async def test_graphql_without_a_usable_key_is_401_with_the_reason() -> None:
         assert (page.status_code, page.json()) == (200, {"caller": None})
         query = await client.get("/graphql?query={__typename}", headers={"accept": "text/html"})
         assert query.status_code == 401
+
+
+async def test_a_websocket_without_a_usable_key_is_closed_with_4401() -> None:
+    app = _app()
+    reached: list[object] = []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        reached.append(scope)
+
+    guarded = RequireCaller(inner, ide=True)  # type: ignore[arg-type]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    def scope(headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
+        return {"type": "websocket", "path": "/graphql", "headers": headers, "app": app}
+
+    await guarded(scope([]), receive, send)  # type: ignore[arg-type]
+    assert [(m["type"], m["code"]) for m in sent] == [("websocket.close", 4401)]
+    assert "missing credentials" in str(sent[0]["reason"])
+    assert reached == []
+    await guarded(scope([(b"x-api-key", b"s-live")]), receive, send)  # type: ignore[arg-type]
+    assert len(reached) == 1
+    assert reached[0][CALLER] == Caller("key:crm", "admin")  # type: ignore[index]
