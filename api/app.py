@@ -27,6 +27,7 @@ from graph.repository import (
     ApiKeyRepository,
     AuditRepository,
     ProfileRepository,
+    RelatedRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
@@ -40,6 +41,7 @@ from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
 from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
+from resolvers.customer.loaders import Loaders
 from resolvers.schema import make_schema
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ class GraphQLApp(GraphQL[Context, None]):
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
-            traits=state.traits, cached=state.cache,
+            traits=state.traits, cached=state.cache, related=state.related,
+            loaders=Loaders(state.profiles, state.related),
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
@@ -75,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.splits = SplitRepository(driver, settings.neo4j_database)
         app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
+        app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()

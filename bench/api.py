@@ -10,13 +10,21 @@ concurrent connections) drives it over loopback for ``--seconds`` per scenario:
 - ``profile_by_identifier_uncached``: the same query, each request an email never asked for
   before (identifier lookup and profile from Neo4j, then filled into Redis and memory);
 - ``profile_with_identifiers_and_devices``: ``customer(id)`` with its identifiers, devices and
-  provenance, over the hot set.
+  provenance, over the hot set;
+- ``profile_with_last_20_events``: the same with the customer's last 20 events (each customer
+  of the hot set has 30; events are read from Neo4j on every request);
+- ``related_2_hops``: ``related(kind: DEVICE, depth: 2)`` of a hot customer with each related
+  customer's name (every customer shares a device with the customers before and after it in
+  id order, so two hops reach four customers; a traversal on every request).
+
+The load generator runs in ``--generators`` processes (the ``--clients`` connections split
+between them), so one Python client process is not the limit.
 
 Each prints p50/p99 latency in ms and requests per second; only 200 answers without GraphQL
 errors count, and any other answer is reported. Requests carry the bootstrap admin key
 (``graphcdp/local_key.py``), so every read of an email is a PII read and goes to the audit log
-in batches, as in production. Everything shares the machine's two cores
-with Neo4j, Kafka, Redis and OpenSearch.
+in batches, as in production. Everything shares the machine's two cores with Neo4j, Kafka,
+Redis and OpenSearch.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ import httpx
 
 from bench.ingest import Service
 from bench.link_scale import dataset, load
+from graph.cypher import q
+from graph.model import now_iso
 from graphcdp.settings import Settings
 
 HOT = 1_000
@@ -45,6 +55,12 @@ WITH_LISTS = """query ($id: ID!) { customer(id: $id) {
   id displayName email phone recordCount
   identifiers { type value } devices { id kind os }
   provenance { attribute value source policy } } }"""
+WITH_EVENTS = """query ($id: ID!) { customer(id: $id) {
+  id displayName email recordCount identifiers { type value } devices { id kind os }
+  events(first: 20) { edges { node { id name timestamp properties } } } } }"""
+RELATED = """query ($id: ID!) { customer(id: $id) {
+  id related(kind: DEVICE, depth: 2) { hops via customer { id displayName } } } }"""
+EVENTS_EACH = 30
 
 
 def _drive(
@@ -81,7 +97,7 @@ def _drive(
             began = time.monotonic()
             await asyncio.gather(*(client(http) for _ in range(clients)))
             wall = time.monotonic() - began
-        return _summary(latencies, wall, failures)
+        return {"latencies": latencies, "wall": wall, "failures": failures}
 
     return asyncio.run(run())
 
@@ -99,21 +115,35 @@ def _summary(latencies: list[float], wall: float, failures: list[str]) -> dict[s
     }
 
 
-def _in_process(*args: Any) -> dict[str, Any]:
+def _in_processes(
+    generators: int, base: str, query: str, variables: list[dict[str, Any]], seconds: float,
+    clients: int, cycle: bool, headers: dict[str, str],
+) -> dict[str, Any]:  # fmt: skip
+    """Drive from ``generators`` processes at once, the clients (and, when not cycling, the
+    variables) split between them; one summary of every request."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(_drive, args)
-    return result
+    with context.Pool(generators) as pool:
+        jobs = [
+            pool.apply_async(_drive, (base, query, variables if cycle else variables[g::generators],
+                                      seconds, max(1, clients // generators), cycle, headers))
+            for g in range(generators)
+        ]  # fmt: skip
+        parts = [job.get() for job in jobs]
+    latencies = [x for p in parts for x in p["latencies"]]
+    failures = [f for p in parts for f in p["failures"]][:5]
+    return _summary(latencies, max(p["wall"] for p in parts), failures)
 
 
 def run(
-    settings: Settings, customers: int, seconds: float, clients: int, seed: int
-) -> dict[str, Any]:
+    settings: Settings, customers: int, seconds: float, clients: int, seed: int,
+    generators: int = 2,
+) -> dict[str, Any]:  # fmt: skip
     rows, _ = dataset(customers, seed)
     load_seconds = asyncio.run(load(settings, rows))
     emails = sorted({r["email"].strip().lower() for r in rows if r.get("email")})
     random.Random(seed).shuffle(emails)
     hot, cold = emails[:HOT], emails[HOT:]
+    load_seconds += asyncio.run(_devices_and_events(settings, rows, set(hot), seed))
     logs = Path(tempfile.mkdtemp(prefix="graphcdp-bench-api-"))
     service = Service(settings, 0, logs)
     try:
@@ -127,17 +157,20 @@ def run(
                 if customer["customer"]:
                     ids.append({"id": customer["customer"]["id"]})
             for variables in ids:
-                http.post(f"{service.base}/graphql", json={"query": WITH_LISTS,
-                                                            "variables": variables})  # fmt: skip
+                for query in (WITH_LISTS, WITH_EVENTS, RELATED):
+                    http.post(f"{service.base}/graphql",
+                              json={"query": query, "variables": variables})  # fmt: skip
         hot_vars = [{"value": e} for e in hot]
         scenarios = {
             "profile_by_identifier_cached": (BY_IDENTIFIER, hot_vars, True),
             "profile_by_identifier_uncached": (BY_IDENTIFIER, [{"value": e} for e in cold], False),
             "profile_with_identifiers_and_devices": (WITH_LISTS, ids, True),
+            "profile_with_last_20_events": (WITH_EVENTS, ids, True),
+            "related_2_hops": (RELATED, ids, True),
         }
         results = {
-            name: _in_process(
-                service.base, query, variables, seconds, clients, cycle, service.headers
+            name: _in_processes(
+                generators, service.base, query, variables, seconds, clients, cycle, service.headers
             )
             for name, (query, variables, cycle) in scenarios.items()
         }
@@ -147,16 +180,51 @@ def run(
         "customers": len(rows),
         "load_seconds": round(load_seconds, 1),
         "clients": clients,
+        "generators": generators,
+        "api_workers": settings.api_workers,
         "seconds_per_scenario": seconds,
         "scenarios": results,
         "logs": str(logs),
     }
 
 
+async def _devices_and_events(
+    settings: Settings, rows: list[dict[str, Any]], hot: set[str], seed: int
+) -> float:
+    """Devices shared along the customers' id order (customer i uses device i with customer
+    i + 1) and EVENTS_EACH events for each customer of a ``hot`` email; seconds taken."""
+    from graph.driver import open_driver
+
+    ids = sorted(f"cus_{r['record_id']}" for r in rows)
+    devices = [{"device_id": f"bdev_{i}", "customers": ids[i : i + 2]} for i in range(len(ids))]
+    rng = random.Random(seed)
+    names = ["Order Completed", "Product Viewed", "Cart Viewed", "Signed In"]
+    events = [
+        {"customer_id": c, "event_id": f"bev_{c}_{n}", "name": rng.choice(names),
+         "timestamp": f"2026-11-{1 + n % 27:02d}T{n % 24:02d}:00:00.000Z",
+         "properties": json.dumps({"n": n, "revenue": round(rng.uniform(5, 200), 2)})}
+        for c in sorted(f"cus_{r['record_id']}" for r in rows
+                        if (r.get("email") or "").strip().lower() in hot)
+        for n in range(EVENTS_EACH)
+    ]  # fmt: skip
+    driver = await open_driver(settings)
+    started = time.monotonic()
+    try:
+        for name, batch in (("bench.load_devices", devices), ("bench.load_events", events)):
+            for start in range(0, len(batch), 10_000):
+                await driver.execute_query(
+                    q(name).query(), rows=batch[start : start + 10_000], now=now_iso(),
+                    database_=settings.neo4j_database,
+                )  # fmt: skip
+    finally:
+        await driver.close()
+    return time.monotonic() - started
+
+
 def main(settings: Settings, customers: int, seconds: float, clients: int, seed: int,
-         fresh: bool) -> int:  # fmt: skip
+         fresh: bool, generators: int = 2) -> int:  # fmt: skip
     if not fresh:
         print("graphcdp bench api: it clears the graph: pass --fresh", file=sys.stderr)
         return 2
-    print(json.dumps(run(settings, customers, seconds, clients, seed)))
+    print(json.dumps(run(settings, customers, seconds, clients, seed, generators)))
     return 0

@@ -495,7 +495,7 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.api import main as bench_api
 
         return bench_api(settings, args.customers, args.seconds, args.clients, args.seed,
-                         args.fresh)  # fmt: skip
+                         args.fresh, args.generators)  # fmt: skip
     if args.what == "match":
         from bench.match import main as bench_match
 
@@ -645,6 +645,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--customers", type=int, default=100_000, help="api: customers loaded")
     bench.add_argument("--clients", type=int, default=16, help="api: concurrent connections")
+    bench.add_argument(
+        "--generators",
+        type=int,
+        default=2,
+        help="api: load generator processes (the clients split between them)",
+    )
     bench.add_argument("--records", type=int, default=1_000_000, help="link: synthetic records")
     bench.add_argument("--spark", metavar="MASTER", help="link: predict on Spark")
     bench.add_argument("--dataset", choices=["febrl4", "rldata10000", "synthetic"],

@@ -11,6 +11,7 @@ from graph.cache import ProfileCache
 from graph.repository import (
     AuditRepository,
     ProfileRepository,
+    RelatedRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
@@ -19,6 +20,7 @@ from graph.repository import (
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.audit.trail import Access, AuditLog
+from resolvers.customer.loaders import Loaders
 from resolvers.identity.operations import ChangePublisher
 from traits.computed import Trait
 
@@ -35,6 +37,8 @@ class Context:
     reviews: ReviewRepository
     traits: tuple[Trait, ...]
     cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
+    related: RelatedRepository
+    loaders: Loaders  # made per request: a page's list fields load together
     audit_entries: AuditRepository
     actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>
     role: str = ""  # the caller's role (resolvers/permissions.py); none: nothing allowed

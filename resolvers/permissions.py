@@ -33,7 +33,10 @@ PROFILE_READERS: frozenset[Role] = frozenset({"admin", "marketer", "analyst", "v
 PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # Profiles: every reading role (PII masked for analyst and viewer).
     "Query.customer": PROFILE_READERS,
+    "Query.customers": PROFILE_READERS,
+    "Query.device": PROFILE_READERS,
     # The identity graph's operations: people who look after resolution quality.
+    "Query.identityPath": ANALYSTS,
     "Query.conflicts": ANALYSTS,
     "Query.conflictCounts": ANALYSTS,
     "Query.identityRules": ANALYSTS,

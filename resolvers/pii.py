@@ -96,7 +96,49 @@ def mask_keys_in_text(text: str) -> str:
     return _KEY_IN_TEXT.sub(lambda m: mask_identifier_key(m.group()), text)
 
 
-Derived = Literal["key", "text"]
+# Keys of free-form JSON (event properties, group traits) whose values are PII, compared in
+# lower case without "_" and "-" (firstName, first_name and first-name alike).
+PII_JSON_KEYS: dict[str, PiiKind] = {
+    "email": "email", "phone": "phone", "mobile": "phone", "firstname": "name",
+    "lastname": "name", "name": "name", "displayname": "name", "fullname": "name",
+    "address": "address", "street": "address", "addressline1": "address",
+    "addressline2": "address", "postcode": "address", "postalcode": "address", "zip": "address",
+    "dob": "dob", "birthday": "dob", "birthdate": "dob", "dateofbirth": "dob",
+}  # fmt: skip
+
+
+def _json_kind(key: object) -> PiiKind | None:
+    return PII_JSON_KEYS.get(str(key).lower().replace("_", "").replace("-", ""))
+
+
+def mask_json(value: Any) -> Any:
+    """JSON with the values under PII keys masked, at any depth (``{"email": "k***@e***.com"}``);
+    a non-text value under such a key becomes ``"***"``."""
+    if isinstance(value, dict):
+        return {
+            k: (mask(kind, v) if isinstance(v, str) else "***")
+            if (kind := _json_kind(k)) and v is not None and not isinstance(v, dict | list)
+            else mask_json(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_json(v) for v in value]
+    return value
+
+
+def json_has_pii(value: Any) -> bool:
+    """Whether JSON holds a value under a PII key (at any depth)."""
+    if isinstance(value, dict):
+        return any(
+            (_json_kind(k) and v is not None and not isinstance(v, dict | list)) or json_has_pii(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(json_has_pii(v) for v in value)
+    return False
+
+
+Derived = Literal["key", "text", "json"]
 KindOf = Callable[[Any], PiiKind | Derived | None]
 OwnersOf = Callable[[Any], Iterable[str]]
 
@@ -105,7 +147,8 @@ class Pii(FieldExtension):
     """Masks the field's value for roles without PII access; notes the read otherwise.
 
     ``kind_of(source)`` says what the value is (``key`` for an identifier key ``type:value``,
-    ``text`` for a sentence that may name such keys; None: not PII for this source);
+    ``text`` for a sentence that may name such keys, ``json`` for free-form JSON whose PII
+    keys are masked; None: not PII for this source);
     ``owners_of(source)`` the customer ids it belongs to.
     """
 
@@ -122,6 +165,8 @@ class Pii(FieldExtension):
         kind = self.kind_of(source)
         if kind is None:
             return value
+        if kind == "json" and not json_has_pii(value):
+            return value
         ctx = info.context
         if has_pii_access(str(getattr(ctx, "role", ""))):
             access = getattr(ctx, "access", None)
@@ -133,6 +178,8 @@ class Pii(FieldExtension):
             return mask_identifier_key(str(value))
         if kind == "text":
             return mask_keys_in_text(str(value))
+        if kind == "json":
+            return mask_json(value)
         return mask(kind, str(value))
 
 

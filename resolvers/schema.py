@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 
 from resolvers.audit.extension import AuditTrail
 from resolvers.audit.queries import AuditQueries
+from resolvers.customer.browse import BrowseQueries
 from resolvers.customer.queries import CustomerQueries
 from resolvers.guard import OperationGuard
 from resolvers.identity.mutations import IdentityMutations
@@ -30,7 +31,9 @@ from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 from resolvers.permissions import guard
 
-Query = merge_types("Query", (CustomerQueries, IdentityQueries, ReviewQueries, AuditQueries))
+Query = merge_types(
+    "Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, AuditQueries)
+)
 Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
 guard(Query, Mutation)  # every root field checks the caller's role (resolvers/permissions.py)
 

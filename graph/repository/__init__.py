@@ -21,11 +21,14 @@ from graph.repository.housekeeping import (
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
 from graph.repository.profiles import (
+    CustomerWhere,
+    EventPage,
     Profile,
     ProfileRepository,
     customers_of_records,
     model_records,
 )
+from graph.repository.related import Related, RelatedRepository
 from graph.repository.reviews import Decision, ReviewRepository
 from graph.repository.unmerge import SplitRepository, Splitter
 
@@ -33,13 +36,17 @@ __all__ = [
     "ApiKeyExists",
     "ApiKeyRepository",
     "AuditRepository",
+    "CustomerWhere",
     "Decision",
+    "EventPage",
     "EventRepository",
     "IdentityRepository",
     "ModelRepository",
     "Planner",
     "Profile",
     "ProfileRepository",
+    "Related",
+    "RelatedRepository",
     "ReviewRepository",
     "SettingsRepository",
     "SplitRepository",

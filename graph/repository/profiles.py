@@ -54,6 +54,38 @@ class ProfileRepository:
         )
         return [dict(r) for r in records]
 
+    async def profiles(self, ids: Sequence[str]) -> dict[str, Profile]:
+        """:meth:`profile` for many ids in one round trip, by the id asked for."""
+        if not ids:
+            return {}
+        rows = await self._rows("customer.get_profiles", ids=list(ids))
+        return {p["requested_id"]: _profile(p) for p in rows[0]["profiles"]} if rows else {}
+
+    async def events(self, ids: Sequence[str], page: EventPage) -> dict[str, list[dict[str, Any]]]:
+        """Up to ``page.limit`` events of each customer, newest first (one round trip)."""
+        rows = await self._rows(
+            "customer.list_events", ids=list(ids), names=list(page.names) if page.names else None,
+            since=page.since, until=page.until, before_ts=page.before[0] if page.before else None,
+            before_id=page.before[1] if page.before else None, limit=page.limit,
+        )  # fmt: skip
+        return {p["customer_id"]: list(p["events"]) for p in rows[0]["pages"]} if rows else {}
+
+    async def groups(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The groups (households among them) of each customer (one round trip)."""
+        rows = await self._rows("customer.list_groups", ids=list(ids))
+        return {c: [dict(g) for g in gs] for c, gs in rows[0]["groups"]} if rows else {}
+
+    async def customers(
+        self, where: CustomerWhere, after: str, limit: int
+    ) -> tuple[list[str], int]:
+        """Live customer ids in id order after ``after`` that match, and how many match."""
+        rows = await self._rows(
+            "customer.list_customers", after=after, limit=limit, source=where.source,
+            updated_since=where.updated_since, updated_before=where.updated_before,
+            identifier_type=where.identifier_type, trait=where.trait, trait_value=where.trait_value,
+        )  # fmt: skip
+        return list(rows[0]["ids"]), int(rows[0]["total"])
+
     async def customer_id_for(self, key: str) -> str | None:
         records, _, _ = await self._driver.execute_query(
             q("customer.find_by_identifier").query(),
@@ -70,16 +102,42 @@ class ProfileRepository:
             database_=self._database,
             routing_=RoutingControl.READ,
         )
-        if not records:
-            return None
-        row = records[0]
-        return Profile(
-            customer=dict(row["customer"]),
-            requested_id=row["requested_id"],
-            identifiers=list(row["identifiers"]),
-            devices=list(row["devices"]),
-            record_count=int(row["record_count"]),
-        )
+        return _profile(records[0]) if records else None
+
+
+def _profile(row: Any) -> Profile:
+    return Profile(
+        customer=dict(row["customer"]),
+        requested_id=row["requested_id"],
+        identifiers=list(row["identifiers"]),
+        devices=list(row["devices"]),
+        record_count=int(row["record_count"]),
+    )
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """Which events of a customer: at most ``limit``, newest first, strictly before the
+    ``before`` (timestamp, event id) cursor, named one of ``names``, in [since, until)."""
+
+    limit: int
+    before: tuple[str, str] | None = None
+    names: tuple[str, ...] | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerWhere:
+    """A filter over live customers; None is no condition. ``trait`` alone: the trait is
+    set; with ``trait_value``: it equals the value."""
+
+    source: str | None = None
+    updated_since: str | None = None
+    updated_before: str | None = None
+    identifier_type: str | None = None
+    trait: str | None = None
+    trait_value: str | int | float | bool | None = None
 
 
 async def model_records(

@@ -10,10 +10,18 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
-from graph.repository import Profile
+from graph.repository import EventPage, Profile
 from matching.explain import HeldIdentifier as HeldId
 from matching.explain import HeldRecord, explain
 from resolvers.context import Info
+from resolvers.customer.connections import (
+    Event,
+    EventConnection,
+    EventEdge,
+    Group,
+    RelatedCustomer,
+    RelatedKind,
+)
 from resolvers.identity.types import (
     HeldIdentifier,
     IdentityChange,
@@ -22,6 +30,7 @@ from resolvers.identity.types import (
     IdentityRecord,
     ModelLink,
 )
+from resolvers.pagination import PageInfo, bad_input, cursor, page_size, uncursor
 from resolvers.pii import PII_ATTRIBUTES, identifier_kind, pii
 
 
@@ -59,6 +68,11 @@ class Identifier:
     value: str = strawberry.field(extensions=[pii(lambda s: identifier_kind(s.type.value), _own)])
     customer_id: strawberry.Private[str]
 
+    @strawberry.field(description="The live customers whose records hold it, in id order.")
+    async def customers(self, info: Info, first: int = 50) -> list[Customer]:
+        ids = await info.context.loaders.identifier_customers.load(self.key)
+        return await customers_of(info, ids[: page_size(first)])
+
 
 @strawberry.type
 class Device:
@@ -67,6 +81,11 @@ class Device:
     os: str | None
     first_seen: str | None
     last_seen: str | None
+
+    @strawberry.field(description="The live customers using it, in id order.")
+    async def customers(self, info: Info, first: int = 50) -> list[Customer]:
+        ids = await info.context.loaders.device_customers.load(str(self.id))
+        return await customers_of(info, ids[: page_size(first)])
 
 
 @strawberry.type(description="Where a golden attribute's value came from (survivorship).")
@@ -125,6 +144,62 @@ class Customer:
             )
         rows = await info.context.profiles.history(str(self.id), first)
         return [IdentityChange.from_row(r) for r in rows]
+
+    @strawberry.field(description="Events, newest first; by name and in [since, until).")
+    async def events(
+        self, info: Info, first: int = 20, after: str | None = None,
+        names: list[str] | None = None, since: str | None = None, until: str | None = None,
+    ) -> EventConnection:  # fmt: skip
+        limit = page_size(first)
+        before = uncursor(after, 2) if after else None
+        page = EventPage(limit + 1, (before[0], before[1]) if before else None,
+                         tuple(names) if names else None, since, until)  # fmt: skip
+        rows = await info.context.loaders.events(page).load(str(self.id))
+        edges = [EventEdge(cursor=cursor(r["timestamp"], r["event_id"]), node=Event.from_row(r))
+                 for r in rows[:limit]]  # fmt: skip
+        return EventConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > limit,
+                               end_cursor=edges[-1].cursor if edges else None),
+        )  # fmt: skip
+
+    @strawberry.field(description="Its groups; households are groups of type household.")
+    async def groups(self, info: Info) -> list[Group]:
+        rows = await info.context.loaders.groups.load(str(self.id))
+        return [
+            Group(
+                id=strawberry.ID(g["group_id"]),
+                household=str(g.get("type", "")).lower() == "household",
+                traits=JSON({k: v for k, v in g.items() if k not in _GROUP_OWN}),
+            )
+            for g in rows
+        ]
+
+    @strawberry.field(
+        description="Customers sharing a device, an address or a group with this one, and "
+        "those sharing one with them, up to depth hops (1 to 3), nearest first. A thing "
+        "shared by more than 50 customers (a kiosk, a shop's address) relates no one."
+    )
+    async def related(
+        self, info: Info, kind: RelatedKind, depth: int = 1, first: int = 20
+    ) -> list[RelatedCustomer]:
+        if not 1 <= depth <= 3:
+            raise bad_input("depth must be between 1 and 3")
+        found = await info.context.loaders.related(kind.value, depth, page_size(first)).load(
+            str(self.id)
+        )
+        profiles = await info.context.loaders.profiles.load_many([r.customer_id for r in found])
+        return [
+            RelatedCustomer(
+                customer=Customer.from_profile(p),
+                hops=r.hops,
+                through=strawberry.ID(r.through),
+                via=r.via,
+                kind=kind.value,
+            )
+            for r, p in zip(found, profiles, strict=True)
+            if p is not None
+        ]
 
     @strawberry.field(description="Records, identifiers and links, each link explained.")
     async def identity_graph(self, info: Info) -> IdentityGraph:
@@ -225,6 +300,16 @@ class Customer:
                 for d in profile.devices
             ],
         )
+
+
+_GROUP_OWN = frozenset({"group_id", "created_at", "updated_at"})
+
+
+async def customers_of(info: Info, ids: list[str]) -> list[Customer]:
+    """The customers of ``ids`` (in that order; ids no longer found are left out), loaded
+    together with every other customer of the request."""
+    profiles = await info.context.loaders.profiles.load_many(ids)
+    return [Customer.from_profile(p) for p in profiles if p is not None]
 
 
 def _text(value: object) -> str | None:

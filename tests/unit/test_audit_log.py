@@ -107,7 +107,8 @@ def _context(role: str, log: AuditLog) -> Context:
     return Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
-        cached=cast(Any, Profiles()), audit_entries=wire, actor=f"key:{role}", role=role,
+        cached=cast(Any, Profiles()),
+        related=wire, loaders=wire, audit_entries=wire, actor=f"key:{role}", role=role,
         audit=log,
     )  # fmt: skip
 

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.unit
 # here and in resolvers/permissions.py (the completeness tests below fail until it does).
 CALLS = {
     "Query.customer": '{ customer(id: "cus_x") { id } }',
+    "Query.customers": "{ customers { totalCount } }",
+    "Query.device": '{ device(id: "dev_x") { id } }',
+    "Query.identityPath": '{ identityPath(from: "cus_x", to: "cus_y") { label } }',
     "Query.conflicts": "{ conflicts { id } }",
     "Query.conflictCounts": "{ conflictCounts { reason } }",
     "Query.identityRules": "{ identityRules { source } }",
@@ -59,7 +62,7 @@ def test_the_roles_follow_the_issue() -> None:
     allowed = {role: {c for c, roles in PERMISSIONS.items() if role in roles} for role in ROLES}
     assert allowed["admin"] == set(PERMISSIONS)
     assert allowed["ingest"] == set()
-    assert allowed["viewer"] == {"Query.customer"}
+    assert allowed["viewer"] == {"Query.customer", "Query.customers", "Query.device"}
     assert all(c.startswith("Query.") for c in allowed["analyst"] | allowed["marketer"])
     assert "Query.auditLog" not in allowed["analyst"] | allowed["marketer"]
 
@@ -80,7 +83,7 @@ def context(role: str) -> Context:
     return Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(), cached=wire,
-        audit_entries=wire, actor=f"key:test-{role}", role=role,
+        related=wire, loaders=wire, audit_entries=wire, actor=f"key:test-{role}", role=role,
     )  # fmt: skip
 
 

@@ -110,7 +110,8 @@ async def _read(role: str) -> tuple[dict[str, Any], Context]:
     ctx = Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
-        cached=cast(Any, Profiles(PROFILE)), audit_entries=wire, actor="key:t", role=role,
+        cached=cast(Any, Profiles(PROFILE)),
+        related=wire, loaders=wire, audit_entries=wire, actor="key:t", role=role,
     )  # fmt: skip
     result = await schema.execute(QUERY, context_value=ctx)
     assert result.errors is None

@@ -1,0 +1,100 @@
+"""Traversals of the customer graph: related customers, identity paths, and the customers
+of a device or an identifier (reads, routed to readers, each one round trip per hop)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from neo4j import AsyncDriver, RoutingControl
+
+from graph.cypher import q
+
+RelatedKind = Literal["device", "address", "group", "household"]
+SHARED_CAP = 50  # a device, address or group shared by more customers relates no one
+MAX_DEPTH = 3
+
+_NEIGHBOURS = {
+    "device": ("related.device_neighbours", {}),
+    "address": ("related.address_neighbours", {}),
+    "group": ("related.group_neighbours", {"household": False}),
+    "household": ("related.group_neighbours", {"household": True}),
+}
+
+
+@dataclass(frozen=True)
+class Related:
+    """A customer reached from the start: in ``hops`` steps, the last through the customer
+    ``through`` and the shared thing ``via`` (a device id, an address key or a group id)."""
+
+    customer_id: str
+    hops: int
+    through: str
+    via: str
+
+
+class RelatedRepository:
+    def __init__(self, driver: AsyncDriver, database: str, cap: int = SHARED_CAP) -> None:
+        self._driver = driver
+        self._database = database
+        self._cap = cap
+
+    async def related(
+        self, kind: RelatedKind, ids: Sequence[str], depth: int, limit: int
+    ) -> dict[str, list[Related]]:
+        """For each customer of ``ids``: the customers sharing a ``kind`` with it, then with
+        those, up to ``depth`` hops, nearest first (then by id), at most ``limit``, each at its
+        shortest distance, once. Breadth first for all of them together: one query per hop
+        over every frontier, so a page of customers costs ``depth`` round trips."""
+        if not 1 <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+        seen = {c: {c} for c in ids}
+        found: dict[str, list[Related]] = {c: [] for c in ids}
+        frontier = {c: [c] for c in ids}  # start -> the customers it reached last hop
+        for hop in range(1, depth + 1):
+            asked = sorted({c for reached in frontier.values() for c in reached})
+            if not asked:
+                break
+            around: dict[str, list[tuple[str, str]]] = {}
+            for start, other, via in await self.neighbours(kind, asked):
+                around.setdefault(start, []).append((other, via))
+            next_frontier: dict[str, list[str]] = {}
+            for origin, reached in frontier.items():
+                step: dict[str, Related] = {}
+                for c in reached:
+                    for other, via in around.get(c, ()):
+                        if other not in seen[origin] and other not in step:
+                            step[other] = Related(other, hop, c, via)
+                found[origin].extend(sorted(step.values(), key=lambda r: r.customer_id))
+                seen[origin] |= step.keys()
+                if step and len(found[origin]) < limit:
+                    next_frontier[origin] = sorted(step)
+            frontier = next_frontier
+        return {c: found[c][:limit] for c in ids}
+
+    async def neighbours(self, kind: RelatedKind, ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(customer, other customer, the shared thing) for every customer of ``ids``."""
+        name, extra = _NEIGHBOURS[kind]
+        row = await self._one(name, ids=list(ids), cap=self._cap, **extra)
+        return [(a, b, str(via)) for a, b, via in row["pairs"]] if row else []
+
+    async def identity_path(self, start: str, end: str) -> list[dict[str, Any]] | None:
+        """The shortest identity path between two customers or records (each id either), as
+        steps {label, id, via}; None when there is none within 10 hops."""
+        row = await self._one("related.identity_path", **{"from": start, "to": end})
+        return list(row["steps"]) if row else None
+
+    async def customers_of_devices(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        row = await self._one("related.customers_of_devices", ids=list(ids))
+        return {d: list(cs) for d, cs in row["customers"]} if row else {}
+
+    async def customers_of_identifiers(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        row = await self._one("related.customers_of_identifiers", keys=list(keys))
+        return {k: list(cs) for k, cs in row["customers"]} if row else {}
+
+    async def _one(self, name: str, **params: Any) -> dict[str, Any] | None:
+        records, _, _ = await self._driver.execute_query(
+            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
+        )
+        return dict(records[0]) if records else None

@@ -1,0 +1,75 @@
+"""DataLoaders made per request: every list field of a page of customers costs one Cypher
+round trip for the whole page, whatever its size (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.repository import (
+    EventPage,
+    Profile,
+    ProfileRepository,
+    Related,
+    RelatedRepository,
+)
+from graph.repository.related import RelatedKind
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_key(
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]], missing: Callable[[], V]
+) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> list[V]:
+        found = await fetch(keys)
+        return [found.get(k, missing()) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    profiles_repo: ProfileRepository
+    related_repo: RelatedRepository
+    profiles: DataLoader[str, Profile | None] = field(init=False)
+    groups: DataLoader[str, list[dict[str, Any]]] = field(init=False)
+    device_customers: DataLoader[str, list[str]] = field(init=False)
+    identifier_customers: DataLoader[str, list[str]] = field(init=False)
+    _events: dict[EventPage, DataLoader[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    _related: dict[tuple[RelatedKind, int, int], DataLoader[str, list[Related]]] = field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        repo, related = self.profiles_repo, self.related_repo
+        self.profiles = _by_key(repo.profiles, lambda: None)
+        self.groups = _by_key(repo.groups, list)
+        self.device_customers = _by_key(related.customers_of_devices, list)
+        self.identifier_customers = _by_key(related.customers_of_identifiers, list)
+
+    def events(self, page: EventPage) -> DataLoader[str, list[dict[str, Any]]]:
+        """The loader of one page shape (every customer asking the same page shares it)."""
+        if page not in self._events:
+            repo = self.profiles_repo
+
+            async def fetch(ids: list[str]) -> Mapping[str, list[dict[str, Any]]]:
+                return await repo.events(ids, page)
+
+            self._events[page] = _by_key(fetch, list)
+        return self._events[page]
+
+    def related(self, kind: RelatedKind, depth: int, limit: int) -> DataLoader[str, list[Related]]:
+        key = (kind, depth, limit)
+        if key not in self._related:
+            repo = self.related_repo
+
+            async def fetch(ids: list[str]) -> Mapping[str, list[Related]]:
+                return await repo.related(kind, ids, depth, limit)
+
+            self._related[key] = _by_key(fetch, list)
+        return self._related[key]
