@@ -101,7 +101,8 @@ def mask_keys_in_text(text: str) -> str:
 PII_JSON_KEYS: dict[str, PiiKind] = {
     "email": "email", "phone": "phone", "mobile": "phone", "firstname": "name",
     "lastname": "name", "name": "name", "displayname": "name", "fullname": "name",
-    "address": "address", "street": "address", "addressline1": "address",
+    "address": "address", "street": "address", "streetaddress": "address",
+    "addressline1": "address",
     "addressline2": "address", "postcode": "address", "postalcode": "address", "zip": "address",
     "dob": "dob", "birthday": "dob", "birthdate": "dob", "dateofbirth": "dob",
 }  # fmt: skip

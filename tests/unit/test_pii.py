@@ -12,9 +12,11 @@ from graph.repository import Profile
 from matching.rules import DEFAULT_RULES
 from resolvers.context import Context
 from resolvers.pii import (
+    json_has_pii,
     mask,
     mask_email,
     mask_identifier_key,
+    mask_json,
     mask_keys_in_text,
     mask_phone,
 )
@@ -155,3 +157,74 @@ async def test_roles_with_pii_access_read_values_and_the_read_is_noted(role: str
     }  # fmt: skip
     assert ctx.access.customer_ids == {"cus_1"}
     assert ctx.access.kind(mutation=False) == "pii_read"
+
+
+def test_json_values_under_pii_keys_are_masked_at_any_depth() -> None:
+    properties = {
+        "revenue": 42, "email": "kim@example.com", "firstName": "Kim",
+        "shipping": {"street_address": "1 High St", "address-line-1": "1 High St", "zip": 94110},
+        "items": [{"name": "Lamp", "sku": "L-1"}], "phone": None, "dob": {"y": 1990},
+    }  # fmt: skip
+    assert json_has_pii(properties)
+    assert mask_json(properties) == {
+        "revenue": 42, "email": "k***@e***.com", "firstName": "K**",
+        "shipping": {"street_address": "1 H*** S*", "address-line-1": "1 H*** S*", "zip": "***"},
+        "items": [{"name": "L***", "sku": "L-1"}], "phone": None, "dob": {"y": 1990},
+    }  # fmt: skip
+    assert not json_has_pii({"revenue": 1, "items": [{"sku": "x"}], "phone": None})
+    assert mask_json(["a", 1, None]) == ["a", 1, None]
+
+
+class Loader:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    async def load(self, key: str) -> Any:
+        return self.value
+
+
+class Loaders:
+    """Per-request loaders: one customer's events and groups."""
+
+    groups = Loader([{"group_id": "g1", "type": "household", "name": "The Lees",
+                      "email": "home@lee.example"}])  # fmt: skip
+
+    def events(self, page: Any) -> Loader:
+        return Loader([
+            {"event_id": "e2", "type": "track", "name": "Order Completed", "timestamp": "t2",
+             "properties": json.dumps({"revenue": 9}), "device_ids": []},
+            {"event_id": "e1", "type": "identify", "name": None, "timestamp": "t1",
+             "properties": json.dumps({"email": "kim@example.com"}), "device_ids": []},
+        ])  # fmt: skip
+
+
+EVENTS = """query Events { customer(id: "cus_1") {
+  events(first: 5) { edges { node { id properties } } } groups { traits } } }"""
+
+
+async def _events(role: str) -> tuple[dict[str, Any], Context]:
+    wire = cast(Any, Tripwire())
+    ctx = Context(
+        profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
+        changes=None, trait_store=wire, reviews=wire, traits=(),
+        cached=cast(Any, Profiles(PROFILE)), related=wire, loaders=cast(Any, Loaders()),
+        audit_entries=wire, actor="key:t", role=role,
+    )  # fmt: skip
+    result = await schema.execute(EVENTS, context_value=ctx)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data["customer"], ctx
+
+
+async def test_event_properties_and_group_traits_are_masked_by_key() -> None:
+    viewer, ctx = await _events("viewer")
+    assert [e["node"]["properties"] for e in viewer["events"]["edges"]] == [
+        {"revenue": 9}, {"email": "k***@e***.com"},
+    ]  # fmt: skip
+    assert viewer["groups"] == [
+        {"traits": {"type": "household", "name": "T** L***", "email": "h***@l***.example"}}
+    ]
+    assert ctx.access.pii_fields == set()
+    admin, ctx = await _events("admin")
+    assert admin["events"]["edges"][1]["node"]["properties"] == {"email": "kim@example.com"}
+    assert ctx.access.pii_fields == {"Event.properties", "Group.traits"}
