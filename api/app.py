@@ -21,6 +21,7 @@ from strawberry.asgi import GraphQL
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.readiness import readiness
+from api.search_follower import FollowerStats, follow_for_search
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
@@ -34,6 +35,7 @@ from graph.repository import (
     TraitRepository,
     hash_secret,
 )
+from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
@@ -42,6 +44,7 @@ from matching.rules import RulesSource
 from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.schema import make_schema
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,8 @@ class GraphQLApp(GraphQL[Context, None]):
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
             reviews=state.reviews,
             traits=state.traits, cached=state.cache, related=state.related,
-            loaders=Loaders(state.profiles, state.related),
+            loaders=Loaders(state.profiles, state.related), hub=state.hub,
+            search=state.search,
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
@@ -79,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.trait_store = TraitRepository(driver, settings.neo4j_database)
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
+        app.state.hub = ChangeHub()
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
@@ -101,12 +106,35 @@ def create_app(settings: Settings) -> Starlette:
             "neo4j": driver.verify_connectivity,
             "kafka": producer.ready,
             "redis": redis.ping,
-            "opensearch": functools.partial(_opensearch_health, settings.opensearch_url),
         }
+        # Search: OpenSearch when configured, kept current from cdp.changes by this process's
+        # follower; else Neo4j's full-text index, which follows the graph by itself.
+        search: SearchIndex
+        opensearch: OpenSearchIndex | None = None
+        if settings.opensearch_url:
+            search = opensearch = OpenSearchIndex(settings.opensearch_url, settings.search_index)
+            app.state.checks["opensearch"] = functools.partial(
+                _opensearch_health, settings.opensearch_url
+            )
+        else:
+            search = Neo4jSearch(driver, settings.neo4j_database)
+        app.state.search = search
+        app.state.search_stats = FollowerStats()
+        reader = DocumentReader(driver, settings.neo4j_database, [t.name for t in app.state.traits])
         try:
-            async with follow_changes(settings, app.state.cache, redis), audit.running():
+            async with contextlib.AsyncExitStack() as running:
+                await running.enter_async_context(audit.running())
+                await running.enter_async_context(
+                    follow_changes(settings, app.state.cache, redis, app.state.hub)
+                )
+                if search.follows_changes:
+                    await running.enter_async_context(
+                        follow_for_search(settings, reader, search, app.state.search_stats)
+                    )
                 yield
         finally:
+            if opensearch is not None:
+                await opensearch.close()
             await producer.stop()
             await redis.aclose()
             await driver.close()
@@ -115,14 +143,17 @@ def create_app(settings: Settings) -> Starlette:
     stats = IngestStats()
 
     async def metrics(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(stats.prometheus() + request.app.state.cache.stats.prometheus())
+        state = request.app.state
+        return PlainTextResponse(
+            stats.prometheus() + state.cache.stats.prometheus() + state.search_stats.prometheus()
+        )
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> JSONResponse:
-        """200 when Neo4j, Kafka, Redis and OpenSearch all answer; 503 naming those that
-        do not (the process itself is alive: that is /healthz)."""
+        """200 when Neo4j, Kafka, Redis and OpenSearch (when configured) all answer; 503
+        naming those that do not (the process itself is alive: that is /healthz)."""
         checks = await readiness(request.app.state.checks)
         ok = all(v == "ok" for v in checks.values())
         body = {"status": "ready" if ok else "unavailable", "checks": checks}

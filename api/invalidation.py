@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from graph.cache import CHANNEL, ProfileCache
 from graphcdp.settings import Settings
+from resolvers.hub import ChangeHub
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def changed_customers(change: dict[str, Any]) -> set[str]:
 
 @contextlib.asynccontextmanager
 async def follow_changes(
-    settings: Settings, cache: ProfileCache, redis: Any
+    settings: Settings, cache: ProfileCache, redis: Any, hub: ChangeHub | None = None
 ) -> AsyncIterator[None]:
     """Run both listeners while the app lives; they stop with it."""
     consumer = AIOKafkaConsumer(
@@ -56,7 +57,8 @@ async def follow_changes(
     tasks = [
         asyncio.create_task(_from_kafka(consumer, settings.topics.changes, cache, redis),
                             name="cache-invalidation-kafka"),
-        asyncio.create_task(_from_redis(redis, cache), name="cache-invalidation-redis"),
+        asyncio.create_task(_from_redis(redis, cache, hub or ChangeHub()),
+                            name="cache-invalidation-redis"),
     ]  # fmt: skip
     try:
         yield
@@ -106,9 +108,10 @@ async def _answers(redis: Any) -> bool:
     return True
 
 
-async def _from_redis(redis: Any, cache: ProfileCache, retry: float = 1.0) -> None:
+async def _from_redis(redis: Any, cache: ProfileCache, hub: ChangeHub, retry: float = 1.0) -> None:
     """Listen on the channel; while Redis is unreachable, try again every ``retry`` s (the
-    API serves meanwhile, from memory and Neo4j, and /readyz says Redis is down)."""
+    API serves meanwhile, from memory and Neo4j, and /readyz says Redis is down). Each
+    message's customers are forgotten here, then handed to their subscriptions (``hub``)."""
     while True:
         pubsub = redis.pubsub()
         try:
@@ -121,7 +124,9 @@ async def _from_redis(redis: Any, cache: ProfileCache, retry: float = 1.0) -> No
                 except (ValueError, TypeError):
                     continue
                 if isinstance(ids, list):
-                    cache.forget(str(i) for i in ids)
+                    changed = [str(i) for i in ids]
+                    cache.forget(changed)
+                    hub.publish(changed)
         except (RedisError, OSError) as err:
             log.warning("cache invalidation channel: %s; again in %.0f s", err, retry)
             # What was missed while away: forget every profile this process holds.

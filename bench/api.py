@@ -15,7 +15,11 @@ concurrent connections) drives it over loopback for ``--seconds`` per scenario:
   of the hot set has 30; events are read from Neo4j on every request);
 - ``related_2_hops``: ``related(kind: DEVICE, depth: 2)`` of a hot customer with each related
   customer's name (every customer shares a device with the customers before and after it in
-  id order, so two hops reach four customers; a traversal on every request).
+  id order, so two hops reach four customers; a traversal on every request);
+- ``search_customers``: ``searchCustomers`` for an email fragment (the first six characters
+  of a hot email), 20 customers a page with facets, on the API's backend (with OpenSearch,
+  the loaded customers are indexed first, as ``graphcdp search reindex`` does; the time it
+  took is ``reindex_seconds``).
 
 The load generator runs in ``--generators`` processes (the ``--clients`` connections split
 between them), so one Python client process is not the limit.
@@ -51,6 +55,8 @@ from graphcdp.settings import Settings
 HOT = 1_000
 BY_IDENTIFIER = """query ($value: String!) {
   customer(identifier: {type: EMAIL, value: $value}) { id displayName email recordCount } }"""
+SEARCH = """query ($query: String!) { searchCustomers(query: $query, first: 20) {
+  totalCount edges { node { id displayName email } } facets { sources { value count } } } }"""
 WITH_LISTS = """query ($id: ID!) { customer(id: $id) {
   id displayName email phone recordCount
   identifiers { type value } devices { id kind os }
@@ -86,7 +92,7 @@ def _drive(
                 reply = await http.post(f"{base}/graphql", json=body, headers=headers)
                 elapsed = time.perf_counter() - started
                 payload = reply.json() if reply.status_code == 200 else None
-                if payload is None or payload.get("errors") or not payload["data"]["customer"]:
+                if payload is None or payload.get("errors") or not all(payload["data"].values()):
                     if len(failures) < 5:
                         failures.append(f"{reply.status_code} {reply.text[:200]}")
                     continue
@@ -140,6 +146,8 @@ def run(
 ) -> dict[str, Any]:  # fmt: skip
     rows, _ = dataset(customers, seed)
     load_seconds = asyncio.run(load(settings, rows))
+    url = settings.opensearch_url
+    reindex_seconds = asyncio.run(_reindex(settings, url)) if url else None
     emails = sorted({r["email"].strip().lower() for r in rows if r.get("email")})
     random.Random(seed).shuffle(emails)
     hot, cold = emails[:HOT], emails[HOT:]
@@ -167,6 +175,7 @@ def run(
             "profile_with_identifiers_and_devices": (WITH_LISTS, ids, True),
             "profile_with_last_20_events": (WITH_EVENTS, ids, True),
             "related_2_hops": (RELATED, ids, True),
+            "search_customers": (SEARCH, [{"query": e.split("@")[0][:6]} for e in hot], True),
         }
         results = {
             name: _in_processes(
@@ -179,6 +188,7 @@ def run(
     return {
         "customers": len(rows),
         "load_seconds": round(load_seconds, 1),
+        "reindex_seconds": reindex_seconds,
         "clients": clients,
         "generators": generators,
         "api_workers": settings.api_workers,
@@ -219,6 +229,25 @@ async def _devices_and_events(
     finally:
         await driver.close()
     return time.monotonic() - started
+
+
+async def _reindex(settings: Settings, url: str) -> float:
+    """Index every loaded customer into OpenSearch (the load publishes no changes)."""
+    from graph.driver import open_driver
+    from graph.search import DocumentReader, OpenSearchIndex, reindex
+
+    driver = await open_driver(settings)
+    index = OpenSearchIndex(url, settings.search_index, timeout=60.0)
+    started = time.monotonic()
+    try:
+        await index.drop_index()
+        await index.ensure_index()
+        traits = [t.name for t in settings.trait_definitions()]
+        await reindex(DocumentReader(driver, settings.neo4j_database, traits), index)
+    finally:
+        await index.close()
+        await driver.close()
+    return round(time.monotonic() - started, 1)
 
 
 def main(settings: Settings, customers: int, seconds: float, clients: int, seed: int,

@@ -298,6 +298,44 @@ def _traits(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _search(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+
+    from graph.driver import open_driver
+    from graph.search import DocumentReader, OpenSearchIndex, SearchUnavailable, reindex
+
+    if not settings.opensearch_url:
+        print("graphcdp search: GRAPHCDP_OPENSEARCH_URL is not set; search runs on Neo4j's "
+              "full-text index, which needs no reindex", file=sys.stderr)  # fmt: skip
+        return 2
+    url = settings.opensearch_url
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        index = OpenSearchIndex(url, settings.search_index, timeout=60.0)
+        reader = DocumentReader(driver, settings.neo4j_database,
+                                [t.name for t in settings.trait_definitions()])  # fmt: skip
+        started = time.monotonic()
+        try:
+            if args.recreate:
+                await index.drop_index()
+            created = await index.ensure_index()
+            done = await reindex(reader, index, args.batch)
+        except SearchUnavailable as err:
+            print(f"graphcdp search: {err}", file=sys.stderr)
+            return 1
+        finally:
+            await index.close()
+            await driver.close()
+        made = " (created)" if created else ""
+        print(f"graphcdp search: {done.indexed} customers indexed into {settings.search_index}"
+              f"{made} in {time.monotonic() - started:.1f} s")  # fmt: skip
+        return 0
+
+    return asyncio.run(run())
+
+
 def _file_records(
     settings: Settings, path: Path, mapping: str | None
 ) -> list[dict[str, str | None]]:
@@ -598,6 +636,17 @@ def _parser() -> argparse.ArgumentParser:
     chosen.add_argument("--customer", action="append", help="a customer id (repeatable)")
     chosen.add_argument("--all", action="store_true", help="every live customer, in pages")
     traits.set_defaults(handler=_traits)
+    search = sub.add_parser("search", help="the OpenSearch customer index")
+    search_sub = search.add_subparsers(dest="action", required=True)
+    rebuild = search_sub.add_parser(
+        "reindex", help="send every live customer of the graph to the index, in batches"
+    )
+    rebuild.add_argument("--batch", type=int, default=1000, help="customers per bulk request")
+    rebuild.add_argument(
+        "--recreate", action="store_true",
+        help="delete the index first and create it with the current mapping",
+    )  # fmt: skip
+    search.set_defaults(handler=_search)
     match = sub.add_parser("match", help="probabilistic matching (Splink)")
     match_sub = match.add_subparsers(dest="action", required=True)
     training = match_sub.add_parser("train", help="train a Splink model and save it")

@@ -66,7 +66,13 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_partitions: int = 6
     redis_url: str = "redis://127.0.0.1:6379/0"
-    opensearch_url: str = "http://127.0.0.1:9200"
+    # OpenSearch backs searchCustomers when set; empty (GRAPHCDP_OPENSEARCH_URL=) or "none":
+    # search runs on Neo4j's full-text index instead.
+    opensearch_url: str | None = "http://127.0.0.1:9200"
+    # The customer search index in OpenSearch, and the API processes' consumer group on
+    # cdp.changes that keeps it current.
+    search_index: str = "graphcdp-customers"
+    search_group: str = "graphcdp-search"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1  # API processes sharing the port (each with its own profile cache)
@@ -190,7 +196,7 @@ class Settings:
             "neo4j": self.neo4j_uri,
             "kafka": "kafka://" + self.kafka_bootstrap.split(",")[0],
             "redis": self.redis_url,
-            "opensearch": self.opensearch_url,
+            "opensearch": self.opensearch_url or "",
         }[server]
         parts = urlsplit(url)
         if parts.hostname is None or parts.port is None:
@@ -231,6 +237,12 @@ def _url(*schemes: str) -> Callable[[str, str], str]:
         return raw
 
     return parse
+
+
+def _index_name(var: str, raw: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,199}", raw):
+        raise SettingsError(var, raw, "expected an index name: lower-case letters, digits, _ or -")
+    return raw
 
 
 def _bootstrap(var: str, raw: str) -> str:
@@ -318,7 +330,10 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "kafka_bootstrap": _bootstrap,
     "kafka_partitions": _int_between(1, 256),
     "redis_url": _url("redis", "rediss"),
-    "opensearch_url": _url("http", "https"),
+    "opensearch_url": lambda var, raw: (
+        None if raw.lower() in {"", "none"} else _url("http", "https")(var, raw)
+    ),
+    "search_index": _index_name,
     "api_port": _PORT,
     "api_workers": _int_between(1, 64),
     "worker_batch": _int_between(1, 10_000),

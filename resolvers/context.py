@@ -17,10 +17,12 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.search import SearchIndex
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
 from resolvers.audit.trail import Access, AuditLog
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.identity.operations import ChangePublisher
 from traits.computed import Trait
 
@@ -39,6 +41,8 @@ class Context:
     cached: ProfileCache  # profiles and identifier lookups, cached in two tiers
     related: RelatedRepository
     loaders: Loaders  # made per request: a page's list fields load together
+    hub: ChangeHub  # changed customer ids, for subscriptions
+    search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
     audit_entries: AuditRepository
     actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>
     role: str = ""  # the caller's role (resolvers/permissions.py); none: nothing allowed

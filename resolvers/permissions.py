@@ -9,6 +9,7 @@ README.md ("Security") shows the same matrix.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Query.customer": PROFILE_READERS,
     "Query.customers": PROFILE_READERS,
     "Query.device": PROFILE_READERS,
+    "Query.searchCustomers": PROFILE_READERS,
     # The identity graph's operations: people who look after resolution quality.
     "Query.identityPath": ANALYSTS,
     "Query.conflicts": ANALYSTS,
@@ -48,8 +50,11 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Mutation.setIdentityRules": ADMIN,
     "Mutation.splitCustomer": ADMIN,
     "Mutation.decideReview": ADMIN,
+    # A customer's profile each time it changes: as its reads.
+    "Subscription.customerChanged": PROFILE_READERS,
 }
-"""Root field (``Type.field``, GraphQL names) -> the roles allowed to call it. The ``ingest``
+"""Root field (``Query.x``, ``Mutation.x``, ``Subscription.x``; GraphQL names) -> the roles
+allowed to call it. The ``ingest``
 role is for the tracking API only: no GraphQL field allows it."""
 
 ROOT_TYPES = ("Query", "Mutation", "Subscription")
@@ -93,23 +98,24 @@ class RootGuard(FieldExtension):
         self, next_: AsyncExtensionResolver, source: Any, info: Info[Any, Any], **kwargs: Any
     ) -> Any:
         self._check(info, kwargs)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)  # a subscription's is an async generator
+        return await result if inspect.isawaitable(result) else result
 
 
-def root_fields(*types: type) -> dict[str, Any]:
-    """``Type.field`` (GraphQL names) -> the StrawberryField, for the given root types."""
+def root_fields(roots: Mapping[str, type]) -> dict[str, Any]:
+    """``Kind.field`` (``Query``, ``Mutation`` or ``Subscription``, whatever the root type is
+    called; GraphQL field names) -> the StrawberryField."""
     found: dict[str, Any] = {}
-    for root in types:
-        definition = get_object_definition(root, strict=True)
-        for field in definition.fields:
-            name = field.graphql_name or to_camel_case(field.python_name)
-            found[f"{definition.name}.{name}"] = field
+    for kind, root in roots.items():
+        for field in get_object_definition(root, strict=True).fields:
+            found[f"{kind}.{field.graphql_name or to_camel_case(field.python_name)}"] = field
     return found
 
 
-def guard(*types: type) -> None:
-    """Attach a :class:`RootGuard` from ``PERMISSIONS`` to every field of the root types (once;
-    before the schema is built). A field missing from the table is admin-only."""
-    for coordinate, field in root_fields(*types).items():
+def guard(roots: Mapping[str, type]) -> None:
+    """Attach a :class:`RootGuard` from ``PERMISSIONS`` to every field of the root types, given
+    by kind (``{"Query": Query, ...}``); once, before the schema is built. A field missing
+    from the table is admin-only."""
+    for coordinate, field in root_fields(roots).items():
         if not any(isinstance(e, RootGuard) for e in field.extensions):
             field.extensions.append(RootGuard(coordinate, PERMISSIONS.get(coordinate, ADMIN)))

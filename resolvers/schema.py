@@ -24,18 +24,22 @@ from strawberry.tools import merge_types
 from resolvers.audit.extension import AuditTrail
 from resolvers.audit.queries import AuditQueries
 from resolvers.customer.browse import BrowseQueries
+from resolvers.customer.changes import CustomerSubscriptions
 from resolvers.customer.queries import CustomerQueries
 from resolvers.guard import OperationGuard
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 from resolvers.permissions import guard
+from resolvers.search.queries import SearchQueries
 
 Query = merge_types(
-    "Query", (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, AuditQueries)
+    "Query",
+    (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries, AuditQueries),
 )
 Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations))
-guard(Query, Mutation)  # every root field checks the caller's role (resolvers/permissions.py)
+ROOTS = {"Query": Query, "Mutation": Mutation, "Subscription": CustomerSubscriptions}
+guard(ROOTS)  # every root field checks the caller's role (resolvers/permissions.py)
 
 # The depth and alias limits as validation rules made once: Strawberry's QueryDepthLimiter and
 # MaxAliasesLimiter make a new rule class for every request, and the validation cache is
@@ -76,7 +80,9 @@ def make_schema(
     ]
     if production:
         extensions.append(partial(MaskErrors, should_mask_error=unexpected))
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=CustomerSubscriptions, extensions=extensions
+    )
 
 
 schema = make_schema()

@@ -1,5 +1,7 @@
 // name: schema.indexes
 // returns: nothing; the indexes the first queries need (lookups by type, time and source).
+// customer_search serves searchCustomers without OpenSearch: url_or_email keeps an email one
+// token, so a fragment matches it as a wildcard (*kim@exa*).
 CREATE INDEX identifier_type IF NOT EXISTS FOR (n:Identifier) ON (n.type);
 CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
 CREATE INDEX customer_updated_at IF NOT EXISTS FOR (n:Customer) ON (n.updated_at);
@@ -20,5 +22,6 @@ CREATE INDEX record_bk_addr_city IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_city
 CREATE INDEX record_bk_first_post IF NOT EXISTS FOR (n:Record) ON (n.bk_first_post);
 CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);
 CREATE INDEX record_bk_addr_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_dob);
+CREATE FULLTEXT INDEX customer_search IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.first_name, n.last_name, n.email, n.phone] OPTIONS {indexConfig: {`fulltext.analyzer`: 'url_or_email'}};
 CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
 CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);

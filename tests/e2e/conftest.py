@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,44 @@ def api_without_redis(service: str, tmp_path_factory: pytest.TempPathFactory) ->
     """A `graphcdp api` process whose Redis URL leads nowhere (nothing listens on port 1)."""
     extra = {"GRAPHCDP_REDIS_URL": "redis://127.0.0.1:1/0"}
     with _running(("api",), tmp_path_factory.mktemp("api_without_redis"), extra) as base:
+        yield base
+
+
+def _search_joined(base: str, timeout: float = 60) -> None:
+    """Wait until the API's search follower holds its partitions of cdp.changes (a new
+    group starts at the topic's end: a change published before that is not indexed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{base}/metrics", timeout=5).text
+        line = next(m for m in metrics.splitlines() if m.startswith("graphcdp_search_partitions"))
+        if int(line.split()[1]) > 0:
+            return
+        time.sleep(0.3)
+    raise RuntimeError("the search follower never joined its group")
+
+
+@pytest.fixture(scope="session")
+def search_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `graphcdp api` process searching an OpenSearch index of its own (a new index and
+    consumer group, deleted after), beside the service's worker."""
+    tag = uuid.uuid4().hex[:10]
+    index = f"test-e2e-customers-{tag}"
+    extra = {"GRAPHCDP_SEARCH_INDEX": index, "GRAPHCDP_SEARCH_GROUP": f"test-e2e-search-{tag}"}
+    try:
+        with _running(("api",), tmp_path_factory.mktemp("search_api"), extra) as base:
+            _search_joined(base)
+            yield base
+    finally:
+        url = Settings.from_env().opensearch_url
+        if url:
+            httpx.delete(f"{url.rstrip('/')}/{index}", timeout=30)
+
+
+@pytest.fixture(scope="session")
+def neo4j_search_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `graphcdp api` process without OpenSearch configured: search runs on Neo4j."""
+    extra = {"GRAPHCDP_OPENSEARCH_URL": ""}
+    with _running(("api",), tmp_path_factory.mktemp("neo4j_search_api"), extra) as base:
         yield base
 
 

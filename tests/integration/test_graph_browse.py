@@ -24,11 +24,13 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.search import Neo4jSearch
 from graphcdp.settings import Settings
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
+from resolvers.hub import ChangeHub
 from resolvers.schema import schema
 
 pytestmark = pytest.mark.integration
@@ -118,7 +120,7 @@ async def counted(
         changes=None, trait_store=TraitRepository(driver, db),
         reviews=ReviewRepository(driver, db), traits=(),
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
-        loaders=Loaders(profiles, related),
+        loaders=Loaders(profiles, related), hub=ChangeHub(), search=Neo4jSearch(driver, db),
         audit_entries=AuditRepository(driver, db), actor="key:test", role="admin",
     )  # fmt: skip
     yield context, counting

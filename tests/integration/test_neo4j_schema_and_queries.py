@@ -353,6 +353,20 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "after_id": "",
             "actor": "key:test",
         },
+        "search.read_documents": {
+            "ids": [f"cus_{tag}", f"cus_missing_{tag}"],
+            "traits": ["event_count"],
+        },
+        "search.find_customers": {
+            "lucene": f"*{tag}*",
+            "cap": 100,
+            "limit": 5,
+            "sources": ["test"],
+            "segments": None,
+            "traits": [{"name": "event_count", "equals": None, "gte": 1, "lte": None}],
+            "after_score": None,
+            "after_id": None,
+        },
     }
 
 

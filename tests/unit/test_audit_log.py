@@ -108,7 +108,8 @@ def _context(role: str, log: AuditLog) -> Context:
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
         cached=cast(Any, Profiles()),
-        related=wire, loaders=wire, audit_entries=wire, actor=f"key:{role}", role=role,
+        related=wire, loaders=wire, hub=wire, search=wire, audit_entries=wire,
+        actor=f"key:{role}", role=role,
         audit=log,
     )  # fmt: skip
 

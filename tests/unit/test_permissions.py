@@ -22,6 +22,7 @@ CALLS = {
     "Query.customers": "{ customers { totalCount } }",
     "Query.device": '{ device(id: "dev_x") { id } }',
     "Query.identityPath": '{ identityPath(from: "cus_x", to: "cus_y") { label } }',
+    "Query.searchCustomers": '{ searchCustomers(query: "kim") { totalCount } }',
     "Query.conflicts": "{ conflicts { id } }",
     "Query.conflictCounts": "{ conflictCounts { reason } }",
     "Query.identityRules": "{ identityRules { source } }",
@@ -32,6 +33,7 @@ CALLS = {
     '{kind: RECORD, recordId: "r"}) { __typename } }',
     "Mutation.decideReview": 'mutation { decideReview(recordId: "a", otherRecordId: "b", '
     "accept: true) { __typename } }",
+    "Subscription.customerChanged": 'subscription { customerChanged(id: "cus_x") { id } }',
 }
 
 
@@ -39,10 +41,11 @@ def _graphql_root_fields() -> set[str]:
     """Query, Mutation and Subscription fields as the served schema names them."""
     graphql_schema = schema._schema
     found = set()
-    for root in (graphql_schema.query_type, graphql_schema.mutation_type,
-                 graphql_schema.subscription_type):  # fmt: skip
+    roots = {"Query": graphql_schema.query_type, "Mutation": graphql_schema.mutation_type,
+             "Subscription": graphql_schema.subscription_type}  # fmt: skip
+    for kind, root in roots.items():
         if root is not None:
-            found.update(f"{root.name}.{name}" for name in root.fields)
+            found.update(f"{kind}.{name}" for name in root.fields)
     return found
 
 
@@ -62,8 +65,11 @@ def test_the_roles_follow_the_issue() -> None:
     allowed = {role: {c for c, roles in PERMISSIONS.items() if role in roles} for role in ROLES}
     assert allowed["admin"] == set(PERMISSIONS)
     assert allowed["ingest"] == set()
-    assert allowed["viewer"] == {"Query.customer", "Query.customers", "Query.device"}
-    assert all(c.startswith("Query.") for c in allowed["analyst"] | allowed["marketer"])
+    assert allowed["viewer"] == {
+        "Query.customer", "Query.customers", "Query.device", "Query.searchCustomers",
+        "Subscription.customerChanged",
+    }  # fmt: skip
+    assert not any(c.startswith("Mutation.") for c in allowed["analyst"] | allowed["marketer"])
     assert "Query.auditLog" not in allowed["analyst"] | allowed["marketer"]
 
 
@@ -83,8 +89,18 @@ def context(role: str) -> Context:
     return Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(), cached=wire,
-        related=wire, loaders=wire, audit_entries=wire, actor=f"key:test-{role}", role=role,
+        related=wire, loaders=wire, hub=wire, search=wire, audit_entries=wire,
+        actor=f"key:test-{role}", role=role,
     )  # fmt: skip
+
+
+async def _run(document: str, ctx: Context) -> Any:
+    """Execute a query or mutation; subscribe to a subscription and take its first result."""
+    if not document.startswith("subscription"):
+        return await schema.execute(document, context_value=ctx)
+    stream = await schema.subscribe(document, context_value=ctx)
+    assert hasattr(stream, "__anext__"), stream
+    return await stream.__anext__()
 
 
 MATRIX = [(role, coordinate) for role in (*ROLES, "") for coordinate in sorted(CALLS)]
@@ -93,7 +109,7 @@ MATRIX = [(role, coordinate) for role in (*ROLES, "") for coordinate in sorted(C
 @pytest.mark.parametrize(("role", "coordinate"), MATRIX)
 async def test_the_matrix_is_enforced(role: str, coordinate: str) -> None:
     ctx = context(role)
-    result = await schema.execute(CALLS[coordinate], context_value=ctx)
+    result = await _run(CALLS[coordinate], ctx)
     assert result.errors, "every call either is refused or reaches the tripwire"
     error = result.errors[0]
     if role in PERMISSIONS[coordinate]:

@@ -55,6 +55,8 @@ def test_values_are_read_and_typed() -> None:
         ("GRAPHCDP_WRITE_KEYS", "short:web", "key:source pairs"),
         ("GRAPHCDP_WRITE_KEYS", "no-source-here", "key:source pairs"),
         ("GRAPHCDP_NEO4J_DATABASE", "", "must not be empty"),
+        ("GRAPHCDP_SEARCH_INDEX", "Customers", "expected an index name"),
+        ("GRAPHCDP_SEARCH_INDEX", "-x", "expected an index name"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str, reason: str) -> None:
@@ -91,3 +93,13 @@ def test_security_settings_are_checked_and_secrets_not_echoed() -> None:
         Settings.from_env({"GRAPHCDP_JWT_SECRET": "s" * 31})
     with pytest.raises(SettingsError, match="development or production"):
         Settings.from_env({"GRAPHCDP_ENV": "staging"})
+
+
+@pytest.mark.parametrize("value", ["", "  ", "none", "None"])
+def test_an_empty_opensearch_url_means_search_on_neo4j(value: str) -> None:
+    s = Settings.from_env({"GRAPHCDP_OPENSEARCH_URL": value})
+    assert s.opensearch_url is None
+    assert Settings.from_env({}).opensearch_url == "http://127.0.0.1:9200"
+    assert Settings.from_env({}).search_index == "graphcdp-customers"
+    with pytest.raises(SettingsError, match="no host:port"):
+        s.address("opensearch")

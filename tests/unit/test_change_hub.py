@@ -1,0 +1,37 @@
+"""The in-process fan-out of changed customer ids to subscriptions."""
+
+from __future__ import annotations
+
+import pytest
+
+from resolvers.hub import QUEUE, ChangeHub
+
+pytestmark = pytest.mark.unit
+
+
+async def test_a_change_reaches_only_the_watches_of_its_customers_until_they_close() -> None:
+    hub = ChangeHub()
+    with hub.watch() as ann, hub.watch() as bob:
+        ann.add({"c1"})
+        bob.add({"c2", "c3"})
+        hub.publish({"c1", "c9"})
+        hub.publish({"c3"})
+        assert ann.queue.get_nowait() == {"c1", "c9"}
+        assert ann.queue.empty()
+        assert bob.queue.get_nowait() == {"c3"}
+        ann.add({"c3"})  # e.g. the survivor of a merge
+        hub.publish({"c3"})
+        assert ann.queue.get_nowait() == bob.queue.get_nowait() == {"c3"}
+        assert hub.watched == 3
+    assert hub.watched == 0
+    hub.publish({"c1"})  # nobody left: nothing to do
+
+
+async def test_a_subscriber_that_does_not_read_keeps_the_newest_changes() -> None:
+    hub = ChangeHub()
+    with hub.watch() as slow:
+        slow.add({"c1"})
+        for n in range(QUEUE + 5):
+            hub.publish({"c1", f"n{n}"})
+        assert slow.queue.qsize() == QUEUE
+        assert slow.queue.get_nowait() == {"c1", "n5"}
