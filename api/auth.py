@@ -136,7 +136,8 @@ def _wants_ide(scope: Scope, headers: Headers) -> bool:
 
 class RequireCaller:
     """ASGI middleware of the /graphql route: resolves the caller (``scope[CALLER]``) with the
-    app's ``state.authenticator``, or answers 401 (a WebSocket is closed with 4401)."""
+    app's ``state.authenticator``, or answers 401 (a WebSocket is closed with 4401 before it
+    is accepted, which the server answers as HTTP 403)."""
 
     def __init__(self, app: ASGIApp, ide: bool) -> None:
         self.app = app

@@ -3,6 +3,7 @@ masked PII, FORBIDDEN fields, JWTs, the audit log an admin reads, revocation."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -195,3 +196,44 @@ def test_production_keeps_introspection_and_graphiql_from_non_admins(
     with_key = httpx.get(f"{production_api}/graphql", headers={"accept": "text/html", **ADMIN},
                          timeout=10)  # fmt: skip
     assert "graphiql" not in with_key.text.lower()
+
+
+def test_a_subscription_needs_a_key_and_a_viewer_gets_masked_profiles(
+    service: str, keys: Any
+) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+    from websockets.typing import Subprotocol
+
+    url = service.replace("http", "ws") + "/graphql"
+    protocols = [Subprotocol("graphql-transport-ws")]
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, subprotocols=protocols, open_timeout=10)
+    assert refused.value.response.status_code == 403
+    tag, _, secrets = keys
+    user, email = f"sub-{tag}", f"sub.{tag}@example.com"
+    call = {"userId": user, "traits": {"email": email}}
+    assert httpx.post(f"{service}/v1/identify", auth=(DEMO_KEY, ""), json=call,
+                      timeout=10).status_code == 200  # fmt: skip
+    read = {"query": PROFILE.format(tag=f"Sub{tag}"), "variables": {"value": user}}
+    deadline, customer = time.monotonic() + 30, None
+    while customer is None and time.monotonic() < deadline:
+        customer = _ok(service, read, ADMIN)["data"]["customer"]
+        time.sleep(0.2)
+    assert customer is not None
+    changed = "subscription ($id: ID!) { customerChanged(id: $id) { id email } }"
+    with connect(url, subprotocols=protocols, additional_headers={"X-API-Key": secrets["analyst"]},
+                 open_timeout=10) as ws:  # fmt: skip
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        payload = {"query": changed, "variables": {"id": customer["id"]}}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        time.sleep(0.5)  # the subscription is registered
+        again = {"userId": user, "traits": {"city": "Oslo"}}
+        assert httpx.post(f"{service}/v1/identify", auth=(DEMO_KEY, ""), json=again,
+                          timeout=10).status_code == 200  # fmt: skip
+        message = json.loads(ws.recv(timeout=15))
+    assert message["type"] == "next", message
+    assert message["payload"]["data"]["customerChanged"] == {
+        "id": customer["id"], "email": "s***@e***.com",
+    }  # fmt: skip
