@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import pytest
@@ -135,3 +136,44 @@ async def test_the_schema_audits_pii_reads_mutations_and_refusals_only() -> None
         {"actor": "key:analyst", "kind": "forbidden", "operation": "anonymous",
          "fields": ["Query.auditLog"], "customer_ids": []},
     ]  # fmt: skip
+
+
+class Watch:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[set[str]] = asyncio.Queue()
+
+    def add(self, ids: set[str]) -> None:
+        pass
+
+
+class Hub:
+    """The change hub: two changes are waiting."""
+
+    def __init__(self) -> None:
+        self.watching = Watch()
+        for _ in range(2):
+            self.watching.queue.put_nowait({"cus_1"})
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[Watch]:
+        yield self.watching
+
+
+async def test_each_event_of_a_subscription_that_reads_pii_is_audited() -> None:
+    store = Store()
+    log = AuditLog(store)
+    ctx = _context("admin", log)
+    ctx.hub = cast(Any, Hub())
+    stream = await schema.subscribe(
+        'subscription Watch { customerChanged(id: "cus_1") { id email } }', context_value=ctx
+    )
+    assert hasattr(stream, "__anext__")
+    for _ in range(2):
+        event = await stream.__anext__()
+        assert event.errors is None
+        assert event.data == {"customerChanged": {"id": "cus_1", "email": "kim@example.com"}}
+    await stream.aclose()
+    await log.flush()
+    rows = [(r["kind"], r["operation"], r["fields"], r["customer_ids"]) for r in store.batches[0]]
+    entry = ("pii_read", "Watch", ["Subscription.customerChanged", "Customer.email"], ["cus_1"])
+    assert rows == [entry, entry]
