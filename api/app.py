@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
+from api.observability import ConsumerLag, RequestIds
 from api.readiness import readiness
 from api.search_follower import FollowerStats, follow_for_search
 from graph.cache import CacheConfig, ProfileCache
@@ -36,6 +37,7 @@ from graph.repository import (
     hash_secret,
 )
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
+from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
@@ -45,6 +47,7 @@ from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
 from resolvers.hub import ChangeHub
+from resolvers.metrics import OPERATIONS
 from resolvers.schema import make_schema
 
 logger = logging.getLogger(__name__)
@@ -84,6 +87,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.reviews = ReviewRepository(driver, settings.neo4j_database)
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.hub = ChangeHub()
+        topics = settings.topics
+        app.state.lag = ConsumerLag(settings.kafka_bootstrap, {
+            settings.worker_group: (topics.events, topics.records),
+            settings.cache_group: (topics.changes,),
+            settings.search_group: (topics.changes,),
+        })  # fmt: skip
         app.state.traits = settings.trait_definitions()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
@@ -133,6 +142,7 @@ def create_app(settings: Settings) -> Starlette:
                     )
                 yield
         finally:
+            await app.state.lag.close()
             if opensearch is not None:
                 await opensearch.close()
             await producer.stop()
@@ -145,7 +155,11 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics(request: Request) -> PlainTextResponse:
         state = request.app.state
         return PlainTextResponse(
-            stats.prometheus() + state.cache.stats.prometheus() + state.search_stats.prometheus()
+            stats.prometheus()
+            + state.cache.stats.prometheus()
+            + state.search_stats.prometheus()
+            + OPERATIONS.prometheus()
+            + await state.lag.prometheus()
         )
 
     async def health(request: Request) -> JSONResponse:
@@ -179,13 +193,21 @@ def create_app(settings: Settings) -> Starlette:
     # Browsers send tracking calls from any site (analytics.js); write keys, not cookies,
     # authenticate them, so credentials stay off and any origin may call /v1/*.
     middleware = [
+        Middleware(RequestIds),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type", "content-encoding", "x-api-key"],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "content-encoding",
+                "x-api-key",
+                "x-request-id",
+            ],
+            expose_headers=["x-request-id"],
             max_age=86400,
-        )
+        ),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
@@ -193,7 +215,9 @@ def create_app(settings: Settings) -> Starlette:
 def app_from_env() -> Starlette:
     """The app with the settings of the environment (``uvicorn --factory``, for
     ``GRAPHCDP_API_WORKERS`` processes)."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logs(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 async def _opensearch_health(url: str) -> None:

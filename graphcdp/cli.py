@@ -71,12 +71,15 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from graphcdp.logs import configure
 
+    configure(settings.log_level, settings.log_format)
     options: dict[str, Any] = {
         "host": args.host or settings.api_host,
         "port": args.port or settings.api_port,
         "log_level": settings.log_level.lower(),
-        "access_log": False,
+        "access_log": False,  # api.observability logs each request, with its request id
+        "log_config": None,  # the logging graphcdp.logs configured
     }
     if settings.api_workers > 1:  # processes sharing the port; each builds its app from env
         uvicorn.run("api.app:app_from_env", factory=True, workers=settings.api_workers, **options)

@@ -112,6 +112,7 @@ class Settings:
     opensearch_heap: str = "1g"
     opensearch_transport_port: int = 9300
     log_level: str = "INFO"
+    log_format: str = "json"  # json (one object a line, with request ids) or text
     # Identifier normalisation: the region national phone numbers are read in, and whether
     # emails are folded by their provider's rules (Gmail dots and +tags ...) for matching.
     phone_region: str = "US"
@@ -265,6 +266,12 @@ def _level(var: str, raw: str) -> str:
     return raw.upper()
 
 
+def _choice(var: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw.lower() not in choices:
+        raise SettingsError(var, raw, "expected " + " or ".join(choices))
+    return raw.lower()
+
+
 def _region(var: str, raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z]{2}", raw):
         raise SettingsError(var, raw, "expected a 2-letter region code such as US or GB")
@@ -357,6 +364,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "opensearch_heap": _size,
     "opensearch_transport_port": _PORT,
     "log_level": _level,
+    "log_format": lambda var, raw: _choice(var, raw, ("json", "text")),
     "phone_region": _region,
     "email_provider_rules": _bool,
     "admin_key": _secret(16),

@@ -46,6 +46,7 @@ from graph.repository import (
     TraitRepository,
     WriteResult,
 )
+from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
 from ingest.planning import model_source, plan_batch
 from ingest.records import record_observation
@@ -182,9 +183,7 @@ async def _with_backoff(
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Consume until ``stop`` is set (or SIGTERM/SIGINT), one Neo4j transaction per batch."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logs(settings.log_level, settings.log_format)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

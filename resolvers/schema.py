@@ -30,6 +30,7 @@ from resolvers.guard import OperationGuard
 from resolvers.identity.mutations import IdentityMutations
 from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
+from resolvers.metrics import TimedOperations
 from resolvers.permissions import guard
 from resolvers.search.queries import SearchQueries
 
@@ -69,6 +70,7 @@ def make_schema(
     """The schema the API serves (``production``: introspection for admins only, unexpected
     errors masked; ``cost_limit``: the largest query cost accepted, resolvers/cost.py)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        TimedOperations,
         Limits,
         partial(MaxTokensLimiter, max_token_count=2000),
         # A frontend sends the same few documents again and again: each is parsed and

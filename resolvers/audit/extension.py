@@ -29,9 +29,9 @@ class AuditTrail(SchemaExtension):
     def _record(self) -> None:
         execution = self.execution_context
         ctx = execution.context
-        if not isinstance(ctx, Context) or ctx.audit is None:
+        if not isinstance(ctx, Context) or ctx.audit is None or ctx.access == Access():
             return
-        operation_type = execution.operation_type
+        operation_type = execution.operation_type  # it parsed: something was touched
         kind = ctx.access.kind(operation_type == OperationType.MUTATION)
         if kind is None:
             return
