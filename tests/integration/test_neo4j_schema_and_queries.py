@@ -411,6 +411,14 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     assert records[0]["identifiers"] == [
         {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
     ]
+    # The sample API key and audit entry go (`graphcdp apikey list` would show the key).
+    _, removed, _ = await driver.execute_query(
+        "MATCH (n) WHERE (n:ApiKey AND n.name = $key) OR (n:AuditEntry AND n.entry_id = $entry) "
+        "DETACH DELETE n",
+        key=f"test-{tag}",
+        entry=f"aud_{tag}",
+    )
+    assert removed.counters.nodes_deleted == 2
 
 
 def _obs(record_id: str, *idents: Identifier) -> Observation:
