@@ -54,8 +54,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Subscription.customerChanged": PROFILE_READERS,
 }
 """Root field (``Query.x``, ``Mutation.x``, ``Subscription.x``; GraphQL names) -> the roles
-allowed to call it. The ``ingest``
-role is for the tracking API only: no GraphQL field allows it."""
+allowed to call it. The ``ingest`` role is for the tracking API only: no field allows it."""
 
 ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
