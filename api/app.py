@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
 from api.readiness import readiness
@@ -24,12 +26,15 @@ from api.search_follower import FollowerStats, follow_for_search
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
+    ApiKeyRepository,
+    AuditRepository,
     ProfileRepository,
     RelatedRepository,
     ReviewRepository,
     SettingsRepository,
     SplitRepository,
     TraitRepository,
+    hash_secret,
 )
 from graph.repository.segments import SegmentRepository
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
@@ -39,11 +44,15 @@ from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
+from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
 from resolvers.hub import ChangeHub
 from resolvers.metrics import OPERATIONS
-from resolvers.schema import schema
+from resolvers.schema import make_schema
+
+logger = logging.getLogger(__name__)
+NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field allowed
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -51,6 +60,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         state = request.app.state
+        caller: Caller = request.scope.get(CALLER, NOBODY)
         return Context(
             profiles=state.profiles, normalise=state.normalise, rules=await state.rules.current(),
             settings=state.settings,
@@ -60,6 +70,8 @@ class GraphQLApp(GraphQL[Context, None]):
             loaders=Loaders(state.profiles, state.related, state.segments), hub=state.hub,
             segments=state.segments,
             search=state.search,
+            audit_entries=state.audit_entries, audit=state.audit,
+            actor=caller.actor, role=caller.role,
         )  # fmt: skip
 
 
@@ -93,6 +105,15 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = ProfileCache(app.state.profiles, redis, CacheConfig(
             settings.cache_local_size, settings.cache_local_ttl, settings.cache_redis_ttl,
         ))  # fmt: skip
+        keys = ApiKeyRepository(driver, settings.neo4j_database)
+        if settings.admin_key:  # the bootstrap admin key: make run, tests and benchmarks
+            bootstrap = await keys.put_bootstrap(hash_secret(settings.admin_key))
+            if bootstrap.revoked:
+                logger.warning("GRAPHCDP_ADMIN_KEY is the revoked API key %s", bootstrap.name)
+        app.state.authenticator = Authenticator(keys, settings.jwt_secret)
+        app.state.audit_entries = AuditRepository(driver, settings.neo4j_database)
+        audit = AuditLog(app.state.audit_entries)
+        app.state.audit = audit
         app.state.checks = {
             "neo4j": driver.verify_connectivity,
             "kafka": producer.ready,
@@ -114,6 +135,7 @@ def create_app(settings: Settings) -> Starlette:
         reader = DocumentReader(driver, settings.neo4j_database, [t.name for t in app.state.traits])
         try:
             async with contextlib.AsyncExitStack() as running:
+                await running.enter_async_context(audit.running())
                 await running.enter_async_context(
                     follow_changes(settings, app.state.cache, redis, app.state.hub)
                 )
@@ -158,7 +180,11 @@ def create_app(settings: Settings) -> Starlette:
         producer: EventProducer = request.app.state.producer
         return producer
 
-    graphql = GraphQLApp(schema, graphql_ide="graphiql")
+    # /graphql needs a caller (api/auth.py); /healthz, /readyz and /metrics stay open (no
+    # data: liveness, readiness, counters), and /v1/* keeps its own write keys.
+    schema = make_schema(production=settings.production, cost_limit=settings.query_cost_limit)
+    ide = not settings.production
+    graphql = RequireCaller(GraphQLApp(schema, graphql_ide="graphiql" if ide else None), ide)
     routes = [
         *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
         Route("/metrics", metrics),
@@ -175,7 +201,13 @@ def create_app(settings: Settings) -> Starlette:
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type", "content-encoding", "x-request-id"],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "content-encoding",
+                "x-api-key",
+                "x-request-id",
+            ],
             expose_headers=["x-request-id"],
             max_age=86400,
         ),

@@ -25,8 +25,10 @@ The load generator runs in ``--generators`` processes (the ``--clients`` connect
 between them), so one Python client process is not the limit.
 
 Each prints p50/p99 latency in ms and requests per second; only 200 answers without GraphQL
-errors count, and any other answer is reported. Everything shares the machine's two cores
-with Neo4j, Kafka, Redis and OpenSearch.
+errors count, and any other answer is reported. Requests carry the bootstrap admin key
+(``graphcdp/local_key.py``), so every read of an email is a PII read and goes to the audit log
+in batches, as in production. Everything shares the machine's two cores with Neo4j, Kafka,
+Redis and OpenSearch.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ EVENTS_EACH = 30
 
 def _drive(
     base: str, query: str, variables: list[dict[str, Any]], seconds: float, clients: int,
-    cycle: bool,
+    cycle: bool, headers: dict[str, str],
 ) -> dict[str, Any]:  # fmt: skip
     """The load generator (run in its own process): ``clients`` connections send the query,
     each request the next of ``variables`` (cycling through them when ``cycle``)."""
@@ -87,7 +89,7 @@ def _drive(
                     return
                 body = {"query": query, "variables": variables[n % len(variables)]}
                 started = time.perf_counter()
-                reply = await http.post(f"{base}/graphql", json=body)
+                reply = await http.post(f"{base}/graphql", json=body, headers=headers)
                 elapsed = time.perf_counter() - started
                 payload = reply.json() if reply.status_code == 200 else None
                 if payload is None or payload.get("errors") or not all(payload["data"].values()):
@@ -121,7 +123,7 @@ def _summary(latencies: list[float], wall: float, failures: list[str]) -> dict[s
 
 def _in_processes(
     generators: int, base: str, query: str, variables: list[dict[str, Any]], seconds: float,
-    clients: int, cycle: bool,
+    clients: int, cycle: bool, headers: dict[str, str],
 ) -> dict[str, Any]:  # fmt: skip
     """Drive from ``generators`` processes at once, the clients (and, when not cycling, the
     variables) split between them; one summary of every request."""
@@ -129,7 +131,7 @@ def _in_processes(
     with context.Pool(generators) as pool:
         jobs = [
             pool.apply_async(_drive, (base, query, variables if cycle else variables[g::generators],
-                                      seconds, max(1, clients // generators), cycle))
+                                      seconds, max(1, clients // generators), cycle, headers))
             for g in range(generators)
         ]  # fmt: skip
         parts = [job.get() for job in jobs]
@@ -155,7 +157,8 @@ def run(
     try:
         asyncio.run(service.ready())
         ids = []
-        with httpx.Client(timeout=30) as http:  # warm the hot set (and note its customer ids)
+        # Warm the hot set (and note its customer ids).
+        with httpx.Client(timeout=30, headers=service.headers) as http:
             for email in hot:
                 body = {"query": BY_IDENTIFIER, "variables": {"value": email}}
                 customer = http.post(f"{service.base}/graphql", json=body).json()["data"]
@@ -175,7 +178,9 @@ def run(
             "search_customers": (SEARCH, [{"query": e.split("@")[0][:6]} for e in hot], True),
         }
         results = {
-            name: _in_processes(generators, service.base, query, variables, seconds, clients, cycle)
+            name: _in_processes(
+                generators, service.base, query, variables, seconds, clients, cycle, service.headers
+            )
             for name, (query, variables, cycle) in scenarios.items()
         }
     finally:

@@ -38,6 +38,7 @@ from neo4j import AsyncDriver
 from graph.driver import open_driver
 from graph.model import new_customer_id, now_iso
 from graph.repository import IdentityRepository
+from graphcdp.local_key import local_admin_key
 from graphcdp.settings import Settings
 from ingest.planning import plan_batch
 from ingest.spec import observation, validate
@@ -76,8 +77,12 @@ class Service:
     def __init__(self, settings: Settings, workers: int, logs: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # GraphQL needs an API key: the bootstrap admin key (the setting, else .stack's).
+        admin_key = local_admin_key(settings)
+        self.headers = {"X-API-Key": admin_key}  # for /graphql (X-API-Key beside Basic auth)
         env = {
             **os.environ,
+            "GRAPHCDP_ADMIN_KEY": admin_key,
             "GRAPHCDP_API_PORT": str(self.port),
             "GRAPHCDP_LOG_LEVEL": os.environ.get("GRAPHCDP_LOG_LEVEL", "WARNING"),
         }
@@ -188,7 +193,7 @@ class ChangeWatch:
 
 
 async def freshness(
-    settings: Settings, base: str, key: str, rate: int, seconds: float
+    settings: Settings, base: str, key: str, rate: int, seconds: float, headers: dict[str, str]
 ) -> dict[str, float]:
     tag = f"bf{uuid.uuid4().hex[:8]}"
     latencies: list[float] = []
@@ -243,7 +248,8 @@ async def freshness(
         except TimeoutError:
             raise RuntimeError(f"probe {user} not applied after 10 s") from None
         while time.monotonic() - accepted < 10:
-            got = await client.post("/graphql", json={"query": PROBE, "variables": {"v": user}})
+            body = {"query": PROBE, "variables": {"v": user}}
+            got = await client.post("/graphql", json=body, headers=headers)
             if got.json()["data"]["customer"]:
                 latencies.append((time.monotonic() - accepted) * 1000)
                 return
@@ -312,7 +318,8 @@ async def run(
         await service.ready()
         result: dict[str, Any] = {"events": events, "workers": workers, "cores": os.cpu_count()}
         result.update(await throughput(service.base, key, driver, events))
-        result.update(await freshness(settings, service.base, key, rate, seconds))
+        result.update(await freshness(settings, service.base, key, rate, seconds,
+                                       service.headers))  # fmt: skip
         service.stop()
         result.update(await ceiling(settings, driver, events))
     finally:

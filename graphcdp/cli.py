@@ -492,6 +492,45 @@ def _match_versions(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _apikey(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.driver import open_driver
+    from graph.repository import ApiKeyExists, ApiKeyRepository, hash_secret, new_secret
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        keys = ApiKeyRepository(driver, settings.neo4j_database)
+        try:
+            if args.action == "create":
+                secret = new_secret()
+                try:
+                    await keys.create(args.name, args.role, hash_secret(secret))
+                except ApiKeyExists as err:
+                    print(f"graphcdp apikey: {err}", file=sys.stderr)
+                    return 2
+                print(f"graphcdp apikey: {args.name} ({args.role}) created; its secret, shown "
+                      "only now (the graph keeps its SHA-256):", file=sys.stderr)  # fmt: skip
+                print(secret)
+                return 0
+            if args.action == "revoke":
+                if not await keys.revoke(args.name):
+                    print(f"graphcdp apikey: no API key named {args.name!r}", file=sys.stderr)
+                    return 2
+                print(f"graphcdp apikey: {args.name} revoked (API processes refuse it within "
+                      "10 s)")  # fmt: skip
+                return 0
+            for row in await keys.keys():
+                state = f"revoked {row['revoked_at']}" if row["revoked"] else "active"
+                kind = " (bootstrap)" if row["bootstrap"] else ""
+                print(f"{row['name']}\t{row['role']}\tcreated {row['created_at']}\t{state}{kind}")
+            return 0
+        finally:
+            await driver.close()
+
+    return asyncio.run(run())
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.what == "api":
         from bench.api import main as bench_api
@@ -517,6 +556,14 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
     from bench.ingest import main as bench_ingest
 
     return bench_ingest(settings, args.events, args.rate, args.seconds, args.workers)
+
+
+def _key_name(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", value):
+        raise argparse.ArgumentTypeError("1-64 characters of [A-Za-z0-9_.-]")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -672,6 +719,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--fresh", action="store_true", help="resolve: clear a non-empty graph")
     bench.add_argument("--arrivals", type=int, default=200, help="realtime-match: new records")
     bench.set_defaults(handler=_bench)
+
+    from resolvers.roles import ROLES
+
+    apikey = sub.add_parser("apikey", help="API keys of the GraphQL API (stored hashed)")
+    apikey_sub = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_sub.add_parser("create", help="a new key; its secret is printed once")
+    create.add_argument("--name", required=True, type=_key_name, help="unique, e.g. crm-sync")
+    create.add_argument("--role", required=True, choices=ROLES)
+    apikey_sub.add_parser("list", help="every key: name, role, created, revoked")
+    revoke = apikey_sub.add_parser("revoke", help="refuse a key from now on (within 10 s)")
+    revoke.add_argument("name")
+    apikey.set_defaults(handler=_apikey)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])

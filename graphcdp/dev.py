@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from types import FrameType
 
 import httpx
 
+from graphcdp.local_key import local_admin_key
 from graphcdp.settings import Settings
 from ingest.demo import load_demo
 
@@ -25,7 +27,8 @@ SAMPLE_QUERY = """{
 def run_dev(settings: Settings) -> int:
     base = f"http://{settings.api_host}:{settings.api_port}"
     exe = [sys.executable, "-m", "graphcdp.cli"]
-    api = subprocess.Popen([*exe, "api"])
+    admin_key = local_admin_key(settings)
+    api = subprocess.Popen([*exe, "api"], env={**os.environ, "GRAPHCDP_ADMIN_KEY": admin_key})
     worker = subprocess.Popen([*exe, "worker"])
     children = (api, worker)
 
@@ -36,12 +39,14 @@ def run_dev(settings: Settings) -> int:
     try:
         _wait_healthy(base, api)
         sent = load_demo(base, settings)
-        _wait_profile(base)
+        _wait_profile(base, admin_key)
         print(
             f"\nGraphCDP is running ({sent} demo calls sent through the tracking API).\n"
             f"  GraphiQL:      {base}/graphql\n"
             f"  Tracking API:  {base}/v1/identify  (write key: "
             f"{next(iter(settings.parsed_write_keys()))})\n"
+            f"  Admin API key: {admin_key}  (kept in {settings.state_dir}/admin-key; send it as\n"
+            f"                 'Authorization: Bearer <key>', in GraphiQL's Headers tab too)\n"
             f"  Stack:         graphcdp stack status\n\n"
             f"Try this query in GraphiQL:\n{SAMPLE_QUERY}\n\n"
             "Ctrl-C stops the API and the worker; `make stack-down` stops the servers.",
@@ -78,10 +83,13 @@ def _wait_healthy(base: str, api: subprocess.Popen[bytes], timeout: float = 60) 
     raise SystemExit(f"graphcdp dev: the API did not answer on {base} within {timeout:.0f} s")
 
 
-def _wait_profile(base: str, timeout: float = 60) -> None:
+def _wait_profile(base: str, admin_key: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {admin_key}"}
     while time.monotonic() < deadline:
-        reply = httpx.post(f"{base}/graphql", json={"query": SAMPLE_QUERY}, timeout=5).json()
+        reply = httpx.post(
+            f"{base}/graphql", json={"query": SAMPLE_QUERY}, headers=headers, timeout=5
+        ).json()
         if (reply.get("data") or {}).get("customer"):
             return
         time.sleep(0.3)

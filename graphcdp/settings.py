@@ -121,6 +121,15 @@ class Settings:
     # emails are folded by their provider's rules (Gmail dots and +tags ...) for matching.
     phone_region: str = "US"
     email_provider_rules: bool = False
+    # GraphQL API security: the bootstrap admin API key (hashed and stored as the ApiKey
+    # "bootstrap-admin" when the API starts; none: only keys from `graphcdp apikey create`),
+    # the HS256 secret of accepted JWT bearer tokens (none: JWTs are refused), the mode
+    # (production: introspection for admins only, unexpected errors masked) and the largest
+    # query cost accepted (fields, multiplied by the `first` of the lists around them).
+    admin_key: str | None = None
+    jwt_secret: str | None = None
+    env: str = "development"
+    query_cost_limit: int = 5000
     topics: Topics = field(default_factory=Topics)
 
     @classmethod
@@ -159,6 +168,11 @@ class Settings:
                 )
             keys[key] = source
         return keys
+
+    @property
+    def production(self) -> bool:
+        """``GRAPHCDP_ENV=production``: introspection for admins only, unexpected errors masked."""
+        return self.env == "production"
 
     def normalise_options(self) -> NormaliseOptions:
         """How identifiers are normalised in this deployment (ingest and lookups alike)."""
@@ -296,6 +310,23 @@ def _probability(var: str, raw: str) -> float:
     return value
 
 
+def _secret(shortest: int) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        if len(raw) < shortest or not re.fullmatch(r"[!-~]+", raw):
+            raise SettingsError(
+                var, "<hidden>", f"expected at least {shortest} printable characters, no spaces"
+            )
+        return raw
+
+    return parse
+
+
+def _env(var: str, raw: str) -> str:
+    if raw.lower() not in {"development", "production"}:
+        raise SettingsError(var, raw, "expected development or production")
+    return raw.lower()
+
+
 def _path(var: str, raw: str) -> Path:
     if not raw:
         raise SettingsError(var, raw, "must not be empty")
@@ -341,4 +372,8 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "log_format": lambda var, raw: _choice(var, raw, ("json", "text")),
     "phone_region": _region,
     "email_provider_rules": _bool,
+    "admin_key": _secret(16),
+    "jwt_secret": _secret(32),
+    "env": _env,
+    "query_cost_limit": _int_between(10, 10_000_000),
 }

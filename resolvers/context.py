@@ -1,13 +1,15 @@
-"""The per-request GraphQL context (repositories now; DataLoaders join it per request)."""
+"""The per-request GraphQL context: repositories, the caller (actor and role, resolved once
+per request from its API key or JWT) and what the request touched (for the audit log)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import strawberry
 
 from graph.cache import ProfileCache
 from graph.repository import (
+    AuditRepository,
     ProfileRepository,
     RelatedRepository,
     ReviewRepository,
@@ -19,6 +21,7 @@ from graph.repository.segments import SegmentRepository
 from graph.search import SearchIndex
 from matching.normalise import NormaliseOptions
 from matching.rules import IdentityRules
+from resolvers.audit.trail import Access, AuditLog
 from resolvers.customer.loaders import Loaders
 from resolvers.hub import ChangeHub
 from resolvers.identity.operations import ChangePublisher
@@ -42,7 +45,11 @@ class Context:
     hub: ChangeHub  # changed customer ids, for subscriptions
     segments: SegmentRepository
     search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
-    actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
+    audit_entries: AuditRepository
+    actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>
+    role: str = ""  # the caller's role (resolvers/permissions.py); none: nothing allowed
+    audit: AuditLog | None = None  # where this request's audit entry goes
+    access: Access = field(default_factory=Access)  # what this request touched
 
 
 Info = strawberry.Info[Context, None]

@@ -15,3 +15,6 @@ CREATE CONSTRAINT conflict_id IF NOT EXISTS FOR (n:Conflict) REQUIRE n.conflict_
 CREATE CONSTRAINT identity_change_id IF NOT EXISTS FOR (n:IdentityChange) REQUIRE n.change_id IS UNIQUE;
 CREATE CONSTRAINT setting_name IF NOT EXISTS FOR (n:Setting) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT match_model_version IF NOT EXISTS FOR (n:MatchModel) REQUIRE n.version IS UNIQUE;
+CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_hash IS UNIQUE;
+CREATE CONSTRAINT audit_entry_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.entry_id IS UNIQUE;

@@ -1,9 +1,18 @@
 """Neo4j repositories: every Cypher comes from ``cypher/`` by name; writes are UNWIND batches.
 
 ``identity`` writes batches and resolves them, ``unmerge`` applies operator corrections,
-``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings.
+``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings,
+``access`` holds API keys and the audit log.
 """
 
+from graph.repository.access import (
+    ApiKeyExists,
+    ApiKeyRepository,
+    AuditRepository,
+    StoredKey,
+    hash_secret,
+    new_secret,
+)
 from graph.repository.housekeeping import (
     EventRepository,
     ModelRepository,
@@ -24,6 +33,9 @@ from graph.repository.reviews import Decision, ReviewRepository
 from graph.repository.unmerge import SplitRepository, Splitter
 
 __all__ = [
+    "ApiKeyExists",
+    "ApiKeyRepository",
+    "AuditRepository",
     "CustomerWhere",
     "Decision",
     "EventPage",
@@ -39,8 +51,11 @@ __all__ = [
     "SettingsRepository",
     "SplitRepository",
     "Splitter",
+    "StoredKey",
     "TraitRepository",
     "WriteResult",
     "customers_of_records",
+    "hash_secret",
     "model_records",
+    "new_secret",
 ]

@@ -10,6 +10,16 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.pagination import PageInfo
+from resolvers.pii import key_kind, pii
+
+
+def _nobody(_source: Any) -> list[str]:
+    return []
+
+
+def _related(source: Any) -> list[str]:
+    return [str(source.customer.id), str(source.through)]
+
 
 if TYPE_CHECKING:
     from resolvers.customer.types import Customer
@@ -24,7 +34,7 @@ class Event:
     name: str | None
     timestamp: str
     source: str | None
-    properties: JSON | None
+    properties: JSON | None = strawberry.field(extensions=[pii("json", _nobody)])
     device_ids: list[str]
 
     @classmethod
@@ -55,7 +65,7 @@ class EventConnection:
 class Group:
     id: strawberry.ID
     household: bool
-    traits: JSON
+    traits: JSON = strawberry.field(extensions=[pii("json", _nobody)])
 
 
 @strawberry.enum(description="What related customers share.")
@@ -71,13 +81,19 @@ class RelatedCustomer:
     customer: LazyCustomer
     hops: int = strawberry.field(description="How many shared things away (1 to 3).")
     through: strawberry.ID = strawberry.field(description="The customer of the previous hop.")
-    via: str = strawberry.field(description="The shared device id, address key or group id.")
+    via: str = strawberry.field(
+        description="The shared device id, address key or group id.",
+        extensions=[pii(lambda s: "address" if s.kind == "address" else None, _related)],
+    )
+    kind: strawberry.Private[str]  # RelatedKind's value
 
 
 @strawberry.type(description="One node of an identity path and the relationship that led to it.")
 class PathStep:
     label: str
-    id: str
+    id: str = strawberry.field(
+        extensions=[pii(lambda s: key_kind(s.id) if s.label == "Identifier" else None, _nobody)]
+    )
     via: str | None
 
 

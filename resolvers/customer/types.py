@@ -31,6 +31,7 @@ from resolvers.identity.types import (
     ModelLink,
 )
 from resolvers.pagination import PageInfo, bad_input, cursor, page_size, uncursor
+from resolvers.pii import PII_ATTRIBUTES, identifier_kind, pii
 from resolvers.segments.types import Membership
 
 
@@ -50,11 +51,23 @@ class IdentifierInput:
     value: str
 
 
+def _own(source: Any) -> list[str]:
+    """The customer a PII value belongs to (for the audit log)."""
+    return [str(source.customer_id)]
+
+
+def _of_customer(source: Any) -> list[str]:
+    return [str(source.id)]
+
+
 @strawberry.type
 class Identifier:
-    key: str
+    key: str = strawberry.field(
+        extensions=[pii(lambda s: "key" if identifier_kind(s.type.value) else None, _own)]
+    )
     type: IdentifierType
-    value: str
+    value: str = strawberry.field(extensions=[pii(lambda s: identifier_kind(s.type.value), _own)])
+    customer_id: strawberry.Private[str]
 
     @strawberry.field(description="The live customers whose records hold it, in id order.")
     async def customers(self, info: Info, first: int = 50) -> list[Customer]:
@@ -79,13 +92,16 @@ class Device:
 @strawberry.type(description="Where a golden attribute's value came from (survivorship).")
 class AttributeProvenance:
     attribute: str
-    value: str | None
+    value: str | None = strawberry.field(
+        extensions=[pii(lambda s: PII_ATTRIBUTES.get(s.attribute), _own)]
+    )
     record_id: strawberry.ID
     source: str
     timestamp: str
     policy: str = strawberry.field(
         description="most_recent, source_priority, most_frequent or first_seen"
     )
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.type(description="A computed trait's current value (see the traits settings).")
@@ -100,11 +116,11 @@ class Customer:
     requested_id: strawberry.ID = strawberry.field(
         description="The id asked for; differs from id when it was merged into this customer."
     )
-    display_name: str | None
-    email: str | None
-    phone: str | None
-    first_name: str | None
-    last_name: str | None
+    display_name: str | None = strawberry.field(extensions=[pii("name", _of_customer)])
+    email: str | None = strawberry.field(extensions=[pii("email", _of_customer)])
+    phone: str | None = strawberry.field(extensions=[pii("phone", _of_customer)])
+    first_name: str | None = strawberry.field(extensions=[pii("name", _of_customer)])
+    last_name: str | None = strawberry.field(extensions=[pii("name", _of_customer)])
     created_at: str | None
     updated_at: str | None
     record_count: int
@@ -186,6 +202,7 @@ class Customer:
                 hops=r.hops,
                 through=strawberry.ID(r.through),
                 via=r.via,
+                kind=kind.value,
             )
             for r, p in zip(found, profiles, strict=True)
             if p is not None
@@ -222,6 +239,7 @@ class Customer:
                     blocked=i.blocked,
                     over_degree=i.over_degree,
                     customer_count=i.customers,
+                    customer_id=str(self.id),
                 )
                 for _, i in sorted(held.items())
             ],
@@ -231,6 +249,7 @@ class Customer:
                     identifier=link.identifier,
                     joins=link.joins,
                     why=link.why,
+                    customer_id=str(self.id),
                 )
                 for link in explain(records, info.context.rules)
             ],
@@ -263,11 +282,17 @@ class Customer:
                     source=p["source"],
                     timestamp=p["timestamp"],
                     policy=p["policy"],
+                    customer_id=c["customer_id"],
                 )
                 for attribute, p in sorted(json.loads(c.get("golden_provenance") or "{}").items())
             ],
             identifiers=[
-                Identifier(key=i["key"], type=IdentifierType(i["type"]), value=i["value"])
+                Identifier(
+                    key=i["key"],
+                    type=IdentifierType(i["type"]),
+                    value=i["value"],
+                    customer_id=c["customer_id"],
+                )
                 for i in profile.identifiers
                 if i["type"] in IdentifierType._value2member_map_
             ],

@@ -7,6 +7,20 @@ from typing import Any
 
 import strawberry
 
+from resolvers.pii import identifier_kind, key_kind, pii
+
+
+def _kept_apart(source: Any) -> list[str]:
+    return [str(c) for c in source.customer_ids]
+
+
+def _changed(source: Any) -> list[str]:
+    return [str(c) for c in (*source.kept, *source.absorbed, *source.split_off)]
+
+
+def _held_by(source: Any) -> list[str]:
+    return [str(source.customer_id)]
+
 
 @strawberry.type(description="A link the identity rules refused, with the customers kept apart.")
 class Conflict:
@@ -17,7 +31,10 @@ class Conflict:
         "strong ids) or disagree (first names or birth dates disagree)"
     )
     record_id: str
-    identifier: str = strawberry.field(description="The identifier key, type:value")
+    identifier: str = strawberry.field(
+        description="The identifier key, type:value",
+        extensions=[pii(lambda s: key_kind(s.identifier), _kept_apart)],
+    )
     customer_ids: list[strawberry.ID]
 
     @classmethod
@@ -39,7 +56,10 @@ class IdentityChange:
     at: str
     cause: str | None = strawberry.field(description="rule, model or operator")
     record_id: str | None = strawberry.field(description="The record whose link caused it")
-    identifier: str | None = strawberry.field(description="The identifier key that linked")
+    identifier: str | None = strawberry.field(
+        description="The identifier key that linked",
+        extensions=[pii(lambda s: key_kind(s.identifier or ""), _changed)],
+    )
     actor: str | None
     detail: str | None
     kept: list[strawberry.ID] = strawberry.field(description="The customer that kept its id")
@@ -73,20 +93,22 @@ class IdentityRecord:
 
 @strawberry.type(description="An identifier of the customer's records, with its flags.")
 class HeldIdentifier:
-    key: str
+    key: str = strawberry.field(extensions=[pii(lambda s: key_kind(s.key), _held_by)])
     type: str
-    value: str
+    value: str = strawberry.field(extensions=[pii(lambda s: identifier_kind(s.type), _held_by)])
     blocked: bool
     over_degree: bool
     customer_count: int = strawberry.field(description="Live customers it leads to")
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.type(description="A record holds an identifier; whether it joins, and why.")
 class IdentityLink:
     record_id: strawberry.ID
-    identifier: str
+    identifier: str = strawberry.field(extensions=[pii(lambda s: key_kind(s.identifier), _held_by)])
     joins: bool
-    why: str
+    why: str = strawberry.field(extensions=[pii("text", _held_by)])
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.type(description="One comparison's part in a model score (a waterfall step).")

@@ -15,11 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graph.repository import hash_secret
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 
 DEMO_KEY = "graphcdp-demo-write-key"
 STRICT_KEY = "graphcdp-strict-write-key"
+# The API's bootstrap admin key (GRAPHCDP_ADMIN_KEY) and the header every /graphql call sends.
+ADMIN_KEY = "graphcdp-e2e-admin-key-not-secret"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+ADMIN_ACTOR = f"key:bootstrap-admin-{hash_secret(ADMIN_KEY)[:8]}"  # its name in the graph
+JWT_SECRET = "graphcdp-e2e-jwt-secret-32-bytes-or-more"
 
 
 def _free_port() -> int:
@@ -45,6 +51,8 @@ def _env(port: int) -> dict[str, str]:
         "GRAPHCDP_API_PORT": str(port),
         "GRAPHCDP_TRACKING_PLAN": str(Path(__file__).parent / "fixtures" / "tracking_plan.yaml"),
         "GRAPHCDP_WRITE_KEYS": f"{DEMO_KEY}:demo,{STRICT_KEY}:strict",
+        "GRAPHCDP_ADMIN_KEY": ADMIN_KEY,
+        "GRAPHCDP_JWT_SECRET": JWT_SECRET,
     }
 
 
@@ -145,4 +153,12 @@ def neo4j_search_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """A `graphcdp api` process without OpenSearch configured: search runs on Neo4j."""
     extra = {"GRAPHCDP_OPENSEARCH_URL": ""}
     with _running(("api",), tmp_path_factory.mktemp("neo4j_search_api"), extra) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def production_api(service: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `graphcdp api` process with GRAPHCDP_ENV=production beside the service's."""
+    extra = {"GRAPHCDP_ENV": "production"}
+    with _running(("api",), tmp_path_factory.mktemp("production_api"), extra) as base:
         yield base

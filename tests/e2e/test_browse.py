@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from graphcdp.settings import Settings
+from tests.e2e.conftest import ADMIN
 
 BROWSE = """
 query ($user: String!, $other: ID!) {
@@ -34,7 +35,8 @@ def _send(base: str, settings: Settings, kind: str, call: dict[str, Any]) -> Non
 
 
 def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=10)
+    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
+                       headers=ADMIN, timeout=10)  # fmt: skip
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     assert "errors" not in body, body

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from graphcdp.settings import Settings
+from tests.e2e.conftest import ADMIN, ADMIN_ACTOR
 
 CHROME_ON_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -32,7 +33,8 @@ def _key(settings: Settings) -> str:
 
 
 def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=10)
+    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
+                       headers=ADMIN, timeout=10)  # fmt: skip
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     return body
@@ -275,7 +277,7 @@ def test_split_customer_unmerges_through_graphql(service: str, settings: Setting
     assert wrong["data"]["splitCustomer"]["reason"] == "link needs identifier"
     query = "query ($id: ID!) { customer(id: $id) { history { kind actor detail identifier } } }"
     history = _graphql(service, query, id=kim["id"])["data"]["customer"]["history"]
-    assert history == [{"kind": "split", "actor": "graphql", "detail": "e2e",
+    assert history == [{"kind": "split", "actor": ADMIN_ACTOR, "detail": "e2e",
                         "identifier": f"email:{shared}"}]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from graphcdp.settings import Settings
-from tests.e2e.conftest import _running
+from tests.e2e.conftest import ADMIN, _running
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,10 @@ def test_each_request_has_an_id_in_its_answer_and_in_the_json_log_line(
 ) -> None:
     base, log = api
     mine = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"},
-                      headers={"X-Request-ID": "trace-7f3a"})  # fmt: skip
+                      headers={"X-Request-ID": "trace-7f3a", **ADMIN})  # fmt: skip
     assert mine.headers["x-request-id"] == "trace-7f3a"
     theirs = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"},
-                        headers={"X-Request-ID": "not a sane id; drop table"})  # fmt: skip
+                        headers={"X-Request-ID": "not a sane id; drop table", **ADMIN})  # fmt: skip
     made = theirs.headers["x-request-id"]
     assert len(made) == 32
     assert made != "not a sane id; drop table"
@@ -52,8 +52,8 @@ def test_metrics_show_operation_latency_and_consumer_lag(
 ) -> None:
     base, _ = api
     for _ in range(3):
-        httpx.post(f"{base}/graphql", json={"query": "query Ping { __typename }"})
-    httpx.post(f"{base}/graphql", json={"query": "query Broken { nosuchfield }"})
+        httpx.post(f"{base}/graphql", json={"query": "query Ping { __typename }"}, headers=ADMIN)
+    httpx.post(f"{base}/graphql", json={"query": "query Broken { nosuchfield }"}, headers=ADMIN)
     text = httpx.get(f"{base}/metrics").text
     assert 'graphcdp_graphql_seconds_count{type="query",operation="Ping",outcome="ok"} 3' in text
     assert (

@@ -19,6 +19,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from graphcdp.settings import Settings
+from tests.e2e.conftest import ADMIN
 
 PROFILE = "query ($id: ID!) { customer(id: $id) { id displayName recordCount } }"
 BY_EMAIL = """query ($value: String!) {
@@ -26,7 +27,8 @@ BY_EMAIL = """query ($value: String!) {
 
 
 def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables}, timeout=10)
+    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
+                       headers=ADMIN, timeout=10)  # fmt: skip
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     assert "errors" not in body, body

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from tests.e2e.conftest import ADMIN
+
 QUERY = '{ customer(identifier: {type: EMAIL, value: "nobody@example.com"}) { id } }'
 
 
@@ -26,6 +28,8 @@ def test_without_redis_the_api_is_unavailable_but_still_answers(api_without_redi
     assert {k: v for k, v in checks.items() if k != "redis"} == {
         "neo4j": "ok", "kafka": "ok", "opensearch": "ok",
     }  # fmt: skip
-    answer = httpx.post(f"{api_without_redis}/graphql", json={"query": QUERY}, timeout=10)
+    answer = httpx.post(
+        f"{api_without_redis}/graphql", json={"query": QUERY}, headers=ADMIN, timeout=10
+    )
     assert answer.status_code == 200
     assert answer.json() == {"data": {"customer": None}}

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from graphcdp.settings import Settings
+from tests.e2e.conftest import ADMIN
 
 T = TypeVar("T")
 SEARCH = """
@@ -29,7 +30,7 @@ query ($query: String!, $filter: CustomerSearchFilter, $first: Int, $after: Stri
 
 def _graphql(base: str, document: str, **variables: Any) -> dict[str, Any]:
     body = {"query": document, "variables": variables}
-    reply = httpx.post(f"{base}/graphql", json=body, timeout=10)
+    reply = httpx.post(f"{base}/graphql", json=body, headers=ADMIN, timeout=10)
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     return body

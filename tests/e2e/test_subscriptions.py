@@ -15,6 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from graphcdp.settings import Settings
+from tests.e2e.conftest import ADMIN
 
 CHANGED = """subscription ($id: ID!) {
   customerChanged(id: $id) { id requestedId recordCount identifiers { type value } } }"""
@@ -32,8 +33,9 @@ def _customer_of(base: str, user: str, type_: str = "USER_ID") -> str:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         body = httpx.post(
-            f"{base}/graphql", json={"query": BY_ID, "variables": {"t": type_, "v": user}}
-        )
+            f"{base}/graphql", json={"query": BY_ID, "variables": {"t": type_, "v": user}},
+            headers=ADMIN,
+        )  # fmt: skip
         customer = body.json()["data"]["customer"]
         if customer:
             return str(customer["id"])
@@ -44,7 +46,8 @@ def _customer_of(base: str, user: str, type_: str = "USER_ID") -> str:
 @contextlib.contextmanager
 def _subscribe(base: str, customer_id: str) -> Iterator[ClientConnection]:
     url = base.replace("http", "ws") + "/graphql"
-    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")],
+                 additional_headers=ADMIN) as ws:  # fmt: skip
         ws.send(json.dumps({"type": "connection_init"}))
         assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
         variables = {"id": customer_id}

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from graph.cache import CacheConfig, ProfileCache
 from graph.repository import (
+    AuditRepository,
     ProfileRepository,
     RelatedRepository,
     ReviewRepository,
@@ -122,6 +123,7 @@ async def counted(
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
         loaders=Loaders(profiles, related, SegmentRepository(driver, db)), hub=ChangeHub(),
         search=Neo4jSearch(driver, db), segments=SegmentRepository(driver, db),
+        audit_entries=AuditRepository(driver, db), actor="key:test", role="admin",
     )  # fmt: skip
     yield context, counting
     await redis.aclose()

@@ -31,6 +31,9 @@ MODEL_KEYS = {
     ("IdentityChange", "change_id"),
     ("Setting", "name"),
     ("MatchModel", "version"),
+    ("ApiKey", "name"),
+    ("ApiKey", "key_hash"),
+    ("AuditEntry", "entry_id"),
 }
 
 
@@ -385,6 +388,41 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "graph.count_nodes": {},
         "graph.clear_graph": {"label": f"Probe{tag}", "batch": 10},
         "customer.get_identity_graph": {"customer_id": f"cus_{tag}"},
+        "apikey.create_api_key": {
+            "name": f"test-{tag}",
+            "role": "viewer",
+            "key_hash": f"hash-{tag}",
+            "now": now,
+        },
+        "apikey.put_bootstrap_key": {
+            "name": f"test-boot-{tag}",
+            "role": "admin",
+            "key_hash": f"hash-{tag}",
+            "now": now,
+        },
+        "apikey.find_api_key": {"key_hash": f"hash-{tag}"},
+        "apikey.list_api_keys": {},
+        "apikey.revoke_api_key": {"name": f"test-{tag}", "now": now},
+        "audit.write_entries": {
+            "rows": [
+                {
+                    "entry_id": f"aud_{tag}",
+                    "at": now,
+                    "actor": "key:test",
+                    "role": "admin",
+                    "operation": "Test",
+                    "kind": "pii_read",
+                    "fields": ["Customer.email"],
+                    "customer_ids": [f"cus_{tag}"],
+                }
+            ]
+        },
+        "audit.list_entries": {
+            "first": 5,
+            "after_at": "",
+            "after_id": "",
+            "actor": "key:test",
+        },
         "search.read_documents": {
             "ids": [f"cus_{tag}", f"cus_missing_{tag}"],
             "traits": ["event_count"],
@@ -407,7 +445,8 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     params = _sample_params(tag)
     ran = set()
     # Writes first, in dependency order, then everything else.
-    order = ["identity.lock_identifiers", "identity.write_records", "identity.write_golden"]
+    order = ["identity.lock_identifiers", "identity.write_records", "identity.write_golden",
+             "apikey.create_api_key"]  # fmt: skip
     last = ["segment.delete_segment"]  # after segment.put_segment: no test segment stays live
     names = order + sorted(n for n in queries() if n not in order + last) + last
     for name in names:
@@ -443,6 +482,14 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     assert records[0]["identifiers"] == [
         {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
     ]
+    # The sample API key and audit entry go (`graphcdp apikey list` would show the key).
+    _, removed, _ = await driver.execute_query(
+        "MATCH (n) WHERE (n:ApiKey AND n.name = $key) OR (n:AuditEntry AND n.entry_id = $entry) "
+        "DETACH DELETE n",
+        key=f"test-{tag}",
+        entry=f"aud_{tag}",
+    )
+    assert removed.counters.nodes_deleted == 2
 
 
 def _obs(record_id: str, *idents: Identifier) -> Observation:

@@ -77,6 +77,24 @@ def test_the_cli_refuses_to_start_with_a_bad_setting(
     assert "GRAPHCDP_KAFKA_PARTITIONS" in capsys.readouterr().err
 
 
+def test_security_settings_are_checked_and_secrets_not_echoed() -> None:
+    settings = Settings.from_env({
+        "GRAPHCDP_ADMIN_KEY": "k" * 16, "GRAPHCDP_JWT_SECRET": "s" * 32,
+        "GRAPHCDP_ENV": "Production", "GRAPHCDP_QUERY_COST_LIMIT": "800",
+    })  # fmt: skip
+    assert (settings.admin_key, settings.jwt_secret) == ("k" * 16, "s" * 32)
+    assert settings.production
+    assert settings.query_cost_limit == 800
+    assert not Settings().production
+    with pytest.raises(SettingsError, match="GRAPHCDP_ADMIN_KEY='<hidden>'") as short:
+        Settings.from_env({"GRAPHCDP_ADMIN_KEY": "short-secret"})
+    assert "short-secret" not in str(short.value)
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env({"GRAPHCDP_JWT_SECRET": "s" * 31})
+    with pytest.raises(SettingsError, match="development or production"):
+        Settings.from_env({"GRAPHCDP_ENV": "staging"})
+
+
 @pytest.mark.parametrize("value", ["", "  ", "none", "None"])
 def test_an_empty_opensearch_url_means_search_on_neo4j(value: str) -> None:
     s = Settings.from_env({"GRAPHCDP_OPENSEARCH_URL": value})

@@ -1,0 +1,130 @@
+"""Who may call the API: API keys (only their SHA-256 at rest) and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncDriver, RoutingControl
+from neo4j.exceptions import ConstraintError
+
+from graph.cypher import q
+from graph.model import now_iso
+
+
+class ApiKeyExists(ValueError):
+    """A key with this name (or, improbably, this secret) is already stored."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """An API key as the graph holds it: never the secret."""
+
+    name: str
+    role: str
+    revoked: bool
+
+
+class ApiKeyRepository:
+    """``ApiKey`` nodes: name, role, key_hash (SHA-256 of the secret), created_at, revoked."""
+
+    BOOTSTRAP = "bootstrap-admin"  # + the first 8 hex digits of the key's hash
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def create(self, name: str, role: str, key_hash: str) -> dict[str, Any]:
+        """Store a new key.
+
+        Raises:
+            ApiKeyExists: the name is taken (revoked keys keep their names).
+        """
+        try:
+            records, _, _ = await self._driver.execute_query(
+                q("apikey.create_api_key").query(), name=name, role=role, key_hash=key_hash,
+                now=now_iso(), database_=self._database,
+            )  # fmt: skip
+        except ConstraintError:
+            raise ApiKeyExists(f"an API key named {name!r} exists") from None
+        return dict(records[0])
+
+    async def put_bootstrap(self, key_hash: str, role: str = "admin") -> StoredKey:
+        """Store the bootstrap key (``GRAPHCDP_ADMIN_KEY``) unless it is stored already, as
+        ``bootstrap-admin-<hash prefix>``; returns it (a revoked one stays revoked)."""
+        records, _, _ = await self._driver.execute_query(
+            q("apikey.put_bootstrap_key").query(), name=f"{self.BOOTSTRAP}-{key_hash[:8]}",
+            key_hash=key_hash, role=role, now=now_iso(), database_=self._database,
+        )  # fmt: skip
+        row = records[0]
+        return StoredKey(str(row["name"]), role, bool(row["revoked"]))
+
+    async def find(self, key_hash: str) -> StoredKey | None:
+        """The key whose secret hashes to ``key_hash``, or None."""
+        records, _, _ = await self._driver.execute_query(
+            q("apikey.find_api_key").query(), key_hash=key_hash, database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        if not records:
+            return None
+        row = records[0]
+        return StoredKey(str(row["name"]), str(row["role"]), bool(row["revoked"]))
+
+    async def keys(self) -> list[dict[str, Any]]:
+        """Every key (name, role, created_at, revoked, revoked_at, bootstrap), by name."""
+        records, _, _ = await self._driver.execute_query(
+            q("apikey.list_api_keys").query(), database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [dict(r) for r in records]
+
+    async def revoke(self, name: str) -> bool:
+        """Revoke the key called ``name``; False when there is none."""
+        records, _, _ = await self._driver.execute_query(
+            q("apikey.revoke_api_key").query(), name=name, now=now_iso(),
+            database_=self._database,
+        )  # fmt: skip
+        return bool(records)
+
+
+class AuditRepository:
+    """``AuditEntry`` nodes: written in UNWIND batches, read newest first by admins."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    async def write(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Store a batch of entries (entry_id, at, actor, role, operation, kind, fields,
+        customer_ids) in one transaction; returns how many."""
+        if not rows:
+            return 0
+        records, _, _ = await self._driver.execute_query(
+            q("audit.write_entries").query(), rows=list(rows), database_=self._database
+        )
+        return int(records[0]["written"])
+
+    async def entries(
+        self, first: int, after: tuple[str, str] | None = None, actor: str | None = None
+    ) -> list[dict[str, Any]]:
+        """At most ``first`` entries, newest first, after the (at, entry_id) cursor."""
+        after_at, after_id = after or ("", "")
+        records, _, _ = await self._driver.execute_query(
+            q("audit.list_entries").query(), first=first, after_at=after_at, after_id=after_id,
+            actor=actor, database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [dict(r) for r in records]
+
+
+def new_secret() -> str:
+    """A fresh API key secret: 256 random bits, printed once and never stored."""
+    return "gcdp_" + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """The SHA-256 (hex) of a secret: what the graph stores and looks keys up by. Secrets
+    are 256 random bits, so a fast hash is enough (nothing to brute-force, unlike passwords)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
