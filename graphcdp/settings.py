@@ -104,6 +104,9 @@ class Settings:
     cache_group: str = "graphcdp-api-cache"
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
+    # Predictive traits (`graphcdp predict`): the purchase event and its revenue property.
+    predict_event: str = "Order Completed"
+    predict_revenue: str = "revenue"
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"

@@ -1,7 +1,8 @@
 """Neo4j repositories: every Cypher comes from ``cypher/`` by name; writes are UNWIND batches.
 
 ``identity`` writes batches and resolves them, ``unmerge`` applies operator corrections,
-``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings.
+``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings,
+``predictions`` the purchase histories and writes of ``graphcdp predict``.
 """
 
 from graph.repository.housekeeping import (
@@ -11,6 +12,7 @@ from graph.repository.housekeeping import (
     TraitRepository,
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
+from graph.repository.predictions import PredictionRepository
 from graph.repository.profiles import (
     CustomerWhere,
     EventPage,
@@ -31,6 +33,7 @@ __all__ = [
     "IdentityRepository",
     "ModelRepository",
     "Planner",
+    "PredictionRepository",
     "Profile",
     "ProfileRepository",
     "Related",
