@@ -562,6 +562,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.realtime_match import main as bench_realtime
 
         return bench_realtime(args.persons, args.arrivals, args.seed)
+    if args.what == "predict":
+        from bench.predict import main as bench_predict
+
+        return bench_predict(args.customers, args.seed)
     if args.what == "resolve":
         from bench.resolve import main as bench_resolve
 
@@ -716,9 +720,15 @@ def _parser() -> argparse.ArgumentParser:
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
     bench.add_argument(
-        "what", choices=["ingest", "resolve", "realtime-match", "match", "link", "api"]
+        "what",
+        choices=["ingest", "resolve", "realtime-match", "match", "link", "api", "predict"],
     )
-    bench.add_argument("--customers", type=int, default=100_000, help="api: customers loaded")
+    bench.add_argument(
+        "--customers",
+        type=int,
+        default=100_000,
+        help="api: customers loaded; predict: synthetic customers",
+    )
     bench.add_argument("--clients", type=int, default=16, help="api: concurrent connections")
     bench.add_argument(
         "--generators",
