@@ -43,6 +43,7 @@ from traits.btyd import (
     lifetime_value,
     p_alive,
 )
+from traits.computed import PREDICTED_PREFIX
 
 PERIOD_DAYS = 30.0  # CLV is discounted per period of this many days
 TraitValue = float | int | str | None
@@ -137,7 +138,7 @@ class Model:
 
 
 def expected_name(horizon_days: int) -> str:
-    return f"expected_purchases_{horizon_days}d"
+    return f"{PREDICTED_PREFIX}{horizon_days}d"
 
 
 def fit(summaries: Sequence[Summary], as_of: date, options: PredictOptions) -> Model:
