@@ -329,10 +329,11 @@ def _predict(settings: Settings, args: argparse.Namespace) -> int:
         print(f"graphcdp predict: --as-of {args.as_of!r} is not a date (YYYY-MM-DD)",
               file=sys.stderr)  # fmt: skip
         return 2
-    if not 1 <= args.horizon_days <= 3650 or not 0 <= args.discount < 1:
+    horizon = args.horizon_days or settings.predict_horizon_days
+    if not 1 <= horizon <= 3650 or not 0 <= args.discount < 1:
         print("graphcdp predict: --horizon-days is 1-3650 and --discount 0-1", file=sys.stderr)
         return 2
-    options = PredictOptions(args.horizon_days, args.discount, args.penalizer)
+    options = PredictOptions(horizon, args.discount, args.penalizer)
 
     async def run() -> int:
         driver = await open_driver(settings)
@@ -369,8 +370,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         driver = await open_driver(settings)
         index = OpenSearchIndex(url, settings.search_index, timeout=60.0)
-        reader = DocumentReader(driver, settings.neo4j_database,
-                                [t.name for t in settings.trait_definitions()])  # fmt: skip
+        reader = DocumentReader(driver, settings.neo4j_database, settings.trait_names())
         started = time.monotonic()
         try:
             if args.recreate:
@@ -653,8 +653,9 @@ def _parser() -> argparse.ArgumentParser:
         help="predictive traits: churn risk, expected purchases and CLV (BG/NBD, Gamma-Gamma)",
     )
     pred.add_argument("--as-of", help="the date predictions are made at (default: today, UTC)")
-    pred.add_argument("--horizon-days", type=int, default=365,
-                      help="days ahead for expected purchases and CLV")  # fmt: skip
+    pred.add_argument("--horizon-days", type=int,
+                      help="days ahead for expected purchases and CLV "
+                           "(default GRAPHCDP_PREDICT_HORIZON_DAYS, 365)")  # fmt: skip
     pred.add_argument("--discount", type=float, default=0.10,
                       help="annual discount rate of the CLV")  # fmt: skip
     pred.add_argument("--penalizer", type=float, default=0.0,

@@ -40,7 +40,14 @@ class Context:
     loaders: Loaders  # made per request: a page's list fields load together
     hub: ChangeHub  # changed customer ids, for subscriptions
     search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
+    # Traits a customer carries besides the computed ones (`graphcdp predict`'s).
+    predicted: tuple[str, ...] = ()
     actor: str = "graphql"  # who acts (the API key's name once the API authenticates callers)
+
+    @property
+    def trait_names(self) -> tuple[str, ...]:
+        """The traits GraphQL lists and filters on: computed, then predicted."""
+        return tuple(t.name for t in self.traits) + self.predicted
 
 
 Info = strawberry.Info[Context, None]

@@ -45,6 +45,16 @@ RESERVED = frozenset({
     "churn_risk", "predicted_clv", "predictive_model_version", "predictive_as_of", "predicted_at",
 })  # fmt: skip
 PREDICTED_PREFIX = "expected_purchases_"
+
+
+def predicted_names(horizon_days: int) -> tuple[str, ...]:
+    """The traits ``graphcdp predict --horizon-days N`` writes (traits/predictive.py)."""
+    return (
+        "churn_risk", f"{PREDICTED_PREFIX}{horizon_days}d", "predicted_clv",
+        "predictive_model_version", "predictive_as_of", "predicted_at",
+    )  # fmt: skip
+
+
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from traits.computed import predicted_names
 from traits.predictive import (
     Model,
     PredictOptions,
     Purchase,
     Summary,
     TraitValue,
-    expected_name,
     fit,
     revenue_of,
     score,
@@ -58,10 +58,7 @@ class PredictReport:
         return {
             "customers_scored": self.customers,
             "model_version": self.model.version,
-            "traits": [
-                "churn_risk", expected_name(self.model.options.horizon_days), "predicted_clv",
-                VERSION, AS_OF, AT,
-            ],
+            "traits": list(predicted_names(self.model.options.horizon_days)),
             **self.model.describe(),
             "seconds": {
                 "read": round(self.read_seconds, 3), "fit": round(self.fit_seconds, 3),

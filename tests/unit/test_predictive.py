@@ -255,3 +255,18 @@ async def test_predict_job_on_chosen_customers_only() -> None:
                            ids=["a", "b", "c"], now="t")  # fmt: skip
     assert report.customers == 3
     assert set(store.written) == {"a", "b", "c"}
+
+
+def test_settings_name_the_predicted_traits_after_the_computed_ones() -> None:
+    from graphcdp.settings import Settings, SettingsError
+
+    settings = Settings.from_env({"GRAPHCDP_PREDICT_HORIZON_DAYS": "90"})
+    assert settings.predicted_trait_names() == (
+        "churn_risk", "expected_purchases_90d", "predicted_clv", "predictive_model_version",
+        "predictive_as_of", "predicted_at",
+    )  # fmt: skip
+    computed = tuple(t.name for t in settings.trait_definitions())
+    assert settings.trait_names() == computed + settings.predicted_trait_names()
+    assert (settings.predict_event, settings.predict_revenue) == ("Order Completed", "revenue")
+    with pytest.raises(SettingsError, match="GRAPHCDP_PREDICT_HORIZON_DAYS"):
+        Settings.from_env({"GRAPHCDP_PREDICT_HORIZON_DAYS": "0"})
