@@ -86,12 +86,16 @@ def fit_bgnbd(
     if (ts > Ts).any() or (ts < 0).any() or (xs < 0).any():
         raise FitError("BG/NBD needs 0 <= recency <= T and frequency >= 0")
     scale = 10.0 / float(Ts.max()) if Ts.max() > 0 else 1.0
-    xs_t, Ts_t = ts * scale, Ts * scale
+    # Customers with the same (x, t_x, T) count once, weighted: whole days repeat a lot.
+    rows, counts = np.unique(np.stack([xs, ts * scale, Ts * scale], axis=1), axis=0,
+                             return_counts=True)  # fmt: skip
+    weights = counts / counts.sum()
+    ux, ut, uT = rows[:, 0], rows[:, 1], rows[:, 2]
 
     def loss(logp: Array) -> float:
         r, alpha, a, b = np.exp(logp)
-        ll = bgnbd_log_likelihood(BetaGeo(r, alpha, a, b), xs, xs_t, Ts_t)
-        return float(-ll.mean() + penalizer * float(np.sum(np.exp(logp) ** 2)))
+        ll = bgnbd_log_likelihood(BetaGeo(r, alpha, a, b), ux, ut, uT)
+        return float(-(ll * weights).sum() + penalizer * float(np.sum(np.exp(logp) ** 2)))
 
     logp = _minimise(loss, np.zeros(4))
     r, alpha, a, b = np.exp(logp)
