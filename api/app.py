@@ -69,7 +69,7 @@ class GraphQLApp(GraphQL[Context, None]):
             traits=state.traits, cached=state.cache, related=state.related,
             loaders=Loaders(state.profiles, state.related, state.segments), hub=state.hub,
             segments=state.segments,
-            search=state.search,
+            search=state.search, predicted=state.predicted,
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
@@ -97,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
             settings.search_group: (topics.changes,),
         })  # fmt: skip
         app.state.traits = settings.trait_definitions()
+        app.state.predicted = settings.predicted_trait_names()
         app.state.producer = producer
         app.state.normalise = settings.normalise_options()
         app.state.settings = SettingsRepository(driver, settings.neo4j_database)
@@ -132,7 +133,7 @@ def create_app(settings: Settings) -> Starlette:
             search = Neo4jSearch(driver, settings.neo4j_database)
         app.state.search = search
         app.state.search_stats = FollowerStats()
-        reader = DocumentReader(driver, settings.neo4j_database, [t.name for t in app.state.traits])
+        reader = DocumentReader(driver, settings.neo4j_database, settings.trait_names())
         try:
             async with contextlib.AsyncExitStack() as running:
                 await running.enter_async_context(audit.running())

@@ -301,6 +301,59 @@ def _traits(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _predict(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from datetime import date
+
+    from traits.btyd import FitError
+    from traits.cdnow import DataMissing, validate
+    from traits.predictive import PredictOptions
+
+    if args.validate_cdnow:
+        try:
+            print(json.dumps(validate(), indent=2))
+        except DataMissing as err:
+            print(f"graphcdp predict: {err}", file=sys.stderr)
+            return 2
+        return 0
+    from graph.driver import open_driver
+    from graph.model import now_iso
+    from graph.repository import PredictionRepository
+    from traits.computed import today
+    from traits.predict_job import predict
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else today()
+    except ValueError:
+        print(f"graphcdp predict: --as-of {args.as_of!r} is not a date (YYYY-MM-DD)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    horizon = args.horizon_days or settings.predict_horizon_days
+    if not 1 <= horizon <= 3650 or not 0 <= args.discount < 1:
+        print("graphcdp predict: --horizon-days is 1-3650 and --discount 0-1", file=sys.stderr)
+        return 2
+    options = PredictOptions(horizon, args.discount, args.penalizer)
+
+    async def run() -> int:
+        driver = await open_driver(settings)
+        try:
+            report = await predict(
+                PredictionRepository(driver, settings.neo4j_database), as_of=as_of,
+                options=options, event=settings.predict_event, revenue=settings.predict_revenue,
+                ids=args.customer, page=args.page, now=now_iso(),
+            )  # fmt: skip
+        except FitError as err:
+            print(f"graphcdp predict: {err}", file=sys.stderr)
+            return 2
+        finally:
+            await driver.close()
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+
+    return asyncio.run(run())
+
+
 def _search(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import time
@@ -317,8 +370,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         driver = await open_driver(settings)
         index = OpenSearchIndex(url, settings.search_index, timeout=60.0)
-        reader = DocumentReader(driver, settings.neo4j_database,
-                                [t.name for t in settings.trait_definitions()])  # fmt: skip
+        reader = DocumentReader(driver, settings.neo4j_database, settings.trait_names())
         started = time.monotonic()
         try:
             if args.recreate:
@@ -549,6 +601,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.realtime_match import main as bench_realtime
 
         return bench_realtime(args.persons, args.arrivals, args.seed)
+    if args.what == "predict":
+        from bench.predict import main as bench_predict
+
+        return bench_predict(args.customers, args.seed)
     if args.what == "resolve":
         from bench.resolve import main as bench_resolve
 
@@ -639,6 +695,25 @@ def _parser() -> argparse.ArgumentParser:
     chosen.add_argument("--customer", action="append", help="a customer id (repeatable)")
     chosen.add_argument("--all", action="store_true", help="every live customer, in pages")
     traits.set_defaults(handler=_traits)
+    pred = sub.add_parser(
+        "predict",
+        help="predictive traits: churn risk, expected purchases and CLV (BG/NBD, Gamma-Gamma)",
+    )
+    pred.add_argument("--as-of", help="the date predictions are made at (default: today, UTC)")
+    pred.add_argument("--horizon-days", type=int,
+                      help="days ahead for expected purchases and CLV "
+                           "(default GRAPHCDP_PREDICT_HORIZON_DAYS, 365)")  # fmt: skip
+    pred.add_argument("--discount", type=float, default=0.10,
+                      help="annual discount rate of the CLV")  # fmt: skip
+    pred.add_argument("--penalizer", type=float, default=0.0,
+                      help="L2 penalty on the parameters (small populations)")  # fmt: skip
+    pred.add_argument("--customer", action="append",
+                      help="fit and score only this customer id (repeatable)")  # fmt: skip
+    pred.add_argument("--page", type=int, default=1000, help="customers per read and write")
+    pred.add_argument("--validate-cdnow", action="store_true",
+                      help="fit on the CDNOW data of lifetimes; print the published parameters "
+                           "beside ours (no servers)")  # fmt: skip
+    pred.set_defaults(handler=_predict)
     search = sub.add_parser("search", help="the OpenSearch customer index")
     search_sub = search.add_subparsers(dest="action", required=True)
     rebuild = search_sub.add_parser(
@@ -693,9 +768,15 @@ def _parser() -> argparse.ArgumentParser:
     res.set_defaults(handler=_resolve)
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
     bench.add_argument(
-        "what", choices=["ingest", "resolve", "realtime-match", "match", "link", "api"]
+        "what",
+        choices=["ingest", "resolve", "realtime-match", "match", "link", "api", "predict"],
     )
-    bench.add_argument("--customers", type=int, default=100_000, help="api: customers loaded")
+    bench.add_argument(
+        "--customers",
+        type=int,
+        default=100_000,
+        help="api: customers loaded; predict: synthetic customers",
+    )
     bench.add_argument("--clients", type=int, default=16, help="api: concurrent connections")
     bench.add_argument(
         "--generators",

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES, IdentityRules, load_rules
-from traits.computed import Trait, load_traits
+from traits.computed import Trait, load_traits, predicted_names
 
 if TYPE_CHECKING:
     from matching.realtime import Matcher
@@ -108,6 +108,11 @@ class Settings:
     cache_group: str = "graphcdp-api-cache"
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
+    # Predictive traits (`graphcdp predict`): the purchase event and its revenue property.
+    predict_event: str = "Order Completed"
+    predict_revenue: str = "revenue"
+    # Its default horizon: expected_purchases_<N>d and the CLV's; the API lists those traits.
+    predict_horizon_days: int = 365
     state_dir: Path = Path(".stack")
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
@@ -181,6 +186,15 @@ class Settings:
     def trait_definitions(self) -> tuple[Trait, ...]:
         """The computed traits: the defaults, or the file of ``traits``."""
         return load_traits(self.traits)
+
+    def trait_names(self) -> tuple[str, ...]:
+        """Every trait a customer can carry: the computed ones, then those of
+        ``graphcdp predict`` at the default horizon (GraphQL lists and filters these)."""
+        return tuple(t.name for t in self.trait_definitions()) + self.predicted_trait_names()
+
+    def predicted_trait_names(self) -> tuple[str, ...]:
+        """The traits ``graphcdp predict`` writes at the default horizon."""
+        return predicted_names(self.predict_horizon_days)
 
     def matcher(self) -> Matcher | None:
         """The active model with its thresholds, or None without ``match_model``."""
@@ -358,6 +372,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "spark_master": _spark_master,
     "trait_refresh_seconds": _int_between(10, 86_400),
     "segment_refresh_seconds": _int_between(5, 86_400),
+    "predict_horizon_days": _int_between(1, 3650),
     "cache_local_size": _int_between(1, 10_000_000),
     "cache_local_ttl": _int_between(0, 86_400),
     "cache_redis_ttl": _int_between(1, 86_400 * 30),

@@ -46,10 +46,17 @@ class Context:
     segments: SegmentRepository
     search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
     audit_entries: AuditRepository
+    # Traits a customer carries besides the computed ones (`graphcdp predict`'s).
+    predicted: tuple[str, ...] = ()
     actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>
     role: str = ""  # the caller's role (resolvers/permissions.py); none: nothing allowed
     audit: AuditLog | None = None  # where this request's audit entry goes
     access: Access = field(default_factory=Access)  # what this request touched
+
+    @property
+    def trait_names(self) -> tuple[str, ...]:
+        """The traits GraphQL lists and filters on: computed, then predicted."""
+        return tuple(t.name for t in self.traits) + self.predicted
 
 
 Info = strawberry.Info[Context, None]

@@ -41,7 +41,20 @@ RESERVED = frozenset({
     "first_names", "dobs", "golden_stats", "golden_provenance", "kept_apart", "split_from",
     "last_seen_at", "trait_state", "traits_expire_at", "first_name", "last_name", "name",
     "email", "phone", "dob", "address_line", "city", "postcode", "country",
+    # written by `graphcdp predict` (traits/predictive.py), with expected_purchases_<N>d
+    "churn_risk", "predicted_clv", "predictive_model_version", "predictive_as_of", "predicted_at",
 })  # fmt: skip
+PREDICTED_PREFIX = "expected_purchases_"
+
+
+def predicted_names(horizon_days: int) -> tuple[str, ...]:
+    """The traits ``graphcdp predict --horizon-days N`` writes (traits/predictive.py)."""
+    return (
+        "churn_risk", f"{PREDICTED_PREFIX}{horizon_days}d", "predicted_clv",
+        "predictive_model_version", "predictive_as_of", "predicted_at",
+    )  # fmt: skip
+
+
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
@@ -284,7 +297,7 @@ def load_traits(path: str | Path | None) -> tuple[Trait, ...]:
 
 def _trait(name: str, spec: object) -> Trait:
     key = f"traits.{name}"
-    if not _NAME.fullmatch(name) or name in RESERVED:
+    if not _NAME.fullmatch(name) or name in RESERVED or name.startswith(PREDICTED_PREFIX):
         raise TraitError(f"{key}: a trait name is lower_snake_case and not a profile property")
     if not isinstance(spec, dict):
         raise TraitError(f"{key}: expected a mapping")

@@ -3,6 +3,7 @@
 ``identity`` writes batches and resolves them, ``unmerge`` applies operator corrections,
 ``profiles`` reads profiles, ``housekeeping`` holds retention, trait jobs and settings,
 ``access`` holds API keys and the audit log.
+``predictions`` the purchase histories and writes of ``graphcdp predict``.
 """
 
 from graph.repository.access import (
@@ -20,6 +21,7 @@ from graph.repository.housekeeping import (
     TraitRepository,
 )
 from graph.repository.identity import IdentityRepository, Planner, WriteResult
+from graph.repository.predictions import PredictionRepository
 from graph.repository.profiles import (
     CustomerWhere,
     EventPage,
@@ -43,6 +45,7 @@ __all__ = [
     "IdentityRepository",
     "ModelRepository",
     "Planner",
+    "PredictionRepository",
     "Profile",
     "ProfileRepository",
     "Related",

@@ -65,7 +65,7 @@ class BrowseQueries:
 
 
 def _where(info: Info, f: CustomerFilter) -> CustomerWhere:
-    traits = {t.name for t in info.context.traits}
+    traits = set(info.context.trait_names)
     if f.trait is not None and f.trait not in traits:
         raise bad_input(f"unknown trait {f.trait!r}; traits are: {', '.join(sorted(traits))}")
     if f.trait is None and f.trait_value is not None:

@@ -132,10 +132,13 @@ class Customer:
 
     properties: strawberry.Private[dict[str, Any]]
 
-    @strawberry.field(description="Computed traits (declared in configuration), by name.")
+    @strawberry.field(
+        description="Computed traits (declared in configuration), then predictive traits "
+        "(graphcdp predict: churn_risk, expected_purchases_<N>d, predicted_clv ...), by name."
+    )
     def traits(self, info: Info) -> list[TraitValue]:
-        return [TraitValue(name=t.name, value=self.properties.get(t.name))
-                for t in info.context.traits]  # fmt: skip
+        return [TraitValue(name=name, value=self.properties.get(name))
+                for name in info.context.trait_names]  # fmt: skip
 
     @strawberry.field(description="Merges and splits of this customer, newest first.")
     async def history(self, info: Info, first: int = 50) -> list[IdentityChange]:

@@ -66,7 +66,7 @@ class SearchQueries:
         context = info.context
         try:
             cursor = Cursor.decode(after) if after is not None else None
-            wanted = search_filter(filter, {t.name for t in context.traits})
+            wanted = search_filter(filter, set(context.trait_names))
             page = await context.search.search(query, wanted, first, cursor)
         except InvalidSearch as err:
             raise bad_input(str(err)) from None

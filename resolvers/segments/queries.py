@@ -28,8 +28,6 @@ from segments.definition import InvalidDefinition, parse
 from segments.jobs import preview
 
 SAMPLE = 10
-# Traits other jobs write besides the configured computed traits (graphcdp predict).
-PREDICTIVE_TRAITS = ("churn_risk", "predicted_clv")
 
 
 @strawberry.type
@@ -45,7 +43,7 @@ class SegmentQueries:
 
 
 def _traits(info: Info) -> list[str]:
-    return [t.name for t in info.context.traits] + list(PREDICTIVE_TRAITS)
+    return [t.name for t in info.context.traits] + list(info.context.predicted)
 
 
 def _raw(definition: Any) -> dict[str, Any] | SegmentInvalid:

@@ -362,6 +362,16 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "conflict.count_conflicts": {"since": now},
         "customer.events_for_traits": {"ids": [f"cus_{tag}"]},
         "customer.list_customer_ids": {"after": "", "limit": 5},
+        "customer.purchases_for_predictions": {
+            "event": "Order Completed",
+            "until": "9999",
+            "after": "",
+            "limit": 5,
+            "ids": [f"cus_{tag}"],
+        },
+        "customer.write_predictions": {
+            "rows": [{"customer_id": f"cus_{tag}", "values": {"churn_risk": 0.5}}],
+        },
         "identity.split_customer": {
             "customer_id": f"cus_{tag}",
             "now": now,

@@ -148,6 +148,8 @@ def test_definitions_load_from_yaml_and_errors_name_the_key(tmp_path: Path) -> N
     for text, key in [
         ("traits:\n  Email: {function: count}\n", "traits.Email"),
         ("traits:\n  email: {function: count}\n", "traits.email"),
+        ("traits:\n  churn_risk: {function: count}\n", "traits.churn_risk"),
+        ("traits:\n  expected_purchases_30d: {function: count}\n", "traits.expected_purchases_30d"),
         ("traits:\n  x: {function: median}\n", "traits.x.function"),
         ("traits:\n  x: {function: sum}\n", "traits.x.property"),
         ("traits:\n  x: {function: count, window_days: 0}\n", "traits.x.window_days"),
