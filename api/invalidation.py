@@ -3,7 +3,9 @@
 The API processes form one consumer group on ``cdp.changes`` (``GRAPHCDP_CACHE_GROUP``), so
 each change is read by one of them, which removes the customers' profiles from Redis and its
 own memory and publishes their ids on the ``graphcdp:invalidate`` channel; every API process
-(itself included) removes them from its memory on that message. Offsets are committed after
+(itself included) removes them from its memory on that message and hands them to its
+``customerChanged`` subscriptions. Segment enters and exits go on ``graphcdp:segments`` the
+same way, for ``segmentMembershipChanged``. Offsets are committed after
 the invalidation; a process that cannot reach Redis leaves the group until it can, so its
 partitions go to one that can. A new group starts at the topic's end.
 """
@@ -20,11 +22,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from redis.exceptions import RedisError
 
-from graph.cache import CHANNEL, ProfileCache
+from graph.cache import CHANNEL, PREFIX, ProfileCache
 from graphcdp.settings import Settings
 from resolvers.hub import ChangeHub
 
 log = logging.getLogger(__name__)
+SEGMENTS = PREFIX + "segments"  # Redis channel of segment enters and exits, for subscriptions
 
 # Fields of a change message that name a customer whose profile it changes (ingest.worker's
 # and the split mutation's messages).
@@ -40,6 +43,16 @@ def changed_customers(change: dict[str, Any]) -> set[str]:
         if isinstance(values, list):
             ids |= {str(v) for v in values if isinstance(v, str)}
     return ids
+
+
+def membership(change: dict[str, Any]) -> dict[str, str] | None:
+    """A ``segment.entered`` / ``segment.exited`` change as {segment_id, customer_id, kind,
+    at}; None for any other change."""
+    kind = {"segment.entered": "entered", "segment.exited": "exited"}.get(str(change.get("type")))
+    sid, cid = change.get("segment_id"), change.get("customer_id")
+    if kind is None or not isinstance(sid, str) or not isinstance(cid, str):
+        return None
+    return {"segment_id": sid, "customer_id": cid, "kind": kind, "at": str(change.get("at", ""))}
 
 
 @contextlib.asynccontextmanager
@@ -85,19 +98,31 @@ async def _from_kafka(
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=1000)
                 ids: set[str] = set()
+                memberships: list[dict[str, str]] = []
                 for messages in batches.values():
                     for message in messages:
                         try:
-                            ids |= changed_customers(json.loads(message.value))
+                            change = json.loads(message.value)
+                            ids |= changed_customers(change)
                         except (ValueError, TypeError):
                             log.warning("unreadable change at offset %d: ignored", message.offset)
+                            continue
+                        if (found := membership(change)) is not None:
+                            memberships.append(found)
                 if ids:
                     await cache.invalidate(ids)
+                if memberships:  # to every API process's segmentMembershipChanged
+                    await redis.publish(SEGMENTS, json.dumps(memberships))
                 if batches:
                     await consumer.commit()
         except (RedisError, OSError) as err:
             log.warning("cache invalidation: Redis fails (%s); leaving the group meanwhile", err)
             consumer.unsubscribe()
+
+
+def _channel(message: dict[str, Any]) -> str:
+    channel = message.get("channel")
+    return channel.decode() if isinstance(channel, bytes) else str(channel)
 
 
 async def _answers(redis: Any) -> bool:
@@ -115,13 +140,18 @@ async def _from_redis(redis: Any, cache: ProfileCache, hub: ChangeHub, retry: fl
     while True:
         pubsub = redis.pubsub()
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(CHANNEL, SEGMENTS)
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
                 try:
                     ids = json.loads(message["data"])
                 except (ValueError, TypeError):
+                    continue
+                if _channel(message) == SEGMENTS:
+                    for m in ids if isinstance(ids, list) else []:
+                        if isinstance(m, dict) and isinstance(m.get("segment_id"), str):
+                            hub.publish([f"segment:{m['segment_id']}"], m)
                     continue
                 if isinstance(ids, list):
                     changed = [str(i) for i in ids]

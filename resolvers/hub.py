@@ -1,7 +1,9 @@
-"""Changed customer ids fanned out, in this process, to the subscriptions watching them.
+"""Changes fanned out, in this process, to the subscriptions watching them.
 
-Fed by :mod:`api.invalidation` with every change every API process hears (after the profile
-has been forgotten in both cache tiers); read by :mod:`resolvers.customer.changes`.
+Fed by :mod:`api.invalidation` with every change every API process hears: changed customer
+ids (after the profile has been forgotten in both cache tiers; the message is the set of
+ids) and segment enters and exits (keyed ``segment:<id>``; the message is the membership
+change). Read by :mod:`resolvers.customer.changes` and :mod:`resolvers.segments.changes`.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ QUEUE = 100  # changes a slow subscriber may fall behind by before older ones ar
 
 
 class Watch:
-    """One subscription's queue and the customer ids it is registered for."""
+    """One subscription's queue and the keys (customer ids, ``segment:<id>``) it watches."""
 
-    def __init__(self, watchers: dict[str, set[asyncio.Queue[frozenset[str]]]]) -> None:
-        self.queue: asyncio.Queue[frozenset[str]] = asyncio.Queue(QUEUE)
+    def __init__(self, watchers: dict[str, set[asyncio.Queue[object]]]) -> None:
+        self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE)
         self.ids: set[str] = set()
         self._watchers = watchers
 
@@ -40,15 +42,16 @@ class ChangeHub:
     """In-process fan-out of changed customer ids to the subscriptions watching them."""
 
     def __init__(self) -> None:
-        self._watchers: dict[str, set[asyncio.Queue[frozenset[str]]]] = {}
+        self._watchers: dict[str, set[asyncio.Queue[object]]] = {}
 
-    def publish(self, customer_ids: Iterable[str]) -> None:
-        changed = frozenset(customer_ids)
+    def publish(self, keys: Iterable[str], message: object = None) -> None:
+        """Hand ``message`` (by default the set of ``keys``) to every watch of a key."""
+        changed = frozenset(keys)
         queues = {q for c in changed for q in self._watchers.get(c, ())}
         for queue in queues:
             if queue.full():  # a subscriber that does not read: keep the newest changes
                 queue.get_nowait()
-            queue.put_nowait(changed)
+            queue.put_nowait(changed if message is None else message)
 
     @contextlib.contextmanager
     def watch(self) -> Iterator[Watch]:
@@ -61,5 +64,5 @@ class ChangeHub:
 
     @property
     def watched(self) -> int:
-        """How many customer ids some subscription watches."""
+        """How many keys some subscription watches."""
         return len(self._watchers)

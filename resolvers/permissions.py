@@ -60,6 +60,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Mutation.decideReview": ADMIN,
     # A customer's profile each time it changes: as its reads.
     "Subscription.customerChanged": PROFILE_READERS,
+    "Subscription.segmentMembershipChanged": PROFILE_READERS,
 }
 """Root field (``Query.x``, ``Mutation.x``, ``Subscription.x``; GraphQL names) -> the roles
 allowed to call it. The ``ingest`` role is for the tracking API only: no field allows it."""

@@ -33,6 +33,7 @@ from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 from resolvers.metrics import TimedOperations
 from resolvers.permissions import guard
 from resolvers.search.queries import SearchQueries
+from resolvers.segments.changes import SegmentSubscriptions
 from resolvers.segments.queries import SegmentMutations, SegmentQueries
 
 Query = merge_types(
@@ -41,7 +42,8 @@ Query = merge_types(
      SegmentQueries, AuditQueries),
 )  # fmt: skip
 Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations, SegmentMutations))
-ROOTS = {"Query": Query, "Mutation": Mutation, "Subscription": CustomerSubscriptions}
+Subscription = merge_types("Subscription", (CustomerSubscriptions, SegmentSubscriptions))
+ROOTS = {"Query": Query, "Mutation": Mutation, "Subscription": Subscription}
 guard(ROOTS)  # every root field checks the caller's role (resolvers/permissions.py)
 
 # The depth and alias limits as validation rules made once: Strawberry's QueryDepthLimiter and
@@ -85,7 +87,7 @@ def make_schema(
     if production:
         extensions.append(partial(MaskErrors, should_mask_error=unexpected))
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=CustomerSubscriptions, extensions=extensions
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
 
 

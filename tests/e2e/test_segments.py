@@ -3,11 +3,17 @@ real time (the worker's segment follower), a new version and a delete take effec
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from graphcdp.settings import Settings
 from tests.e2e.conftest import ADMIN
@@ -37,6 +43,29 @@ def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
     return body["data"]
 
 
+@contextlib.contextmanager
+def _watch_segment(base: str, segment_id: str) -> Iterator[ClientConnection]:
+    query = """subscription ($id: ID!) {
+      segmentMembershipChanged(segmentId: $id) { segmentId customerId kind at } }"""
+    url = base.replace("http", "ws") + "/graphql"
+    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")],
+                 additional_headers=ADMIN) as ws:  # fmt: skip
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        payload = {"query": query, "variables": {"id": segment_id}}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        time.sleep(0.5)  # registered before the first event
+        yield ws
+
+
+def _membership(ws: ClientConnection) -> dict[str, Any]:
+    message = json.loads(ws.recv(timeout=20))
+    assert message["type"] == "next", message
+    assert "errors" not in message["payload"], message
+    data: dict[str, Any] = message["payload"]["data"]["segmentMembershipChanged"]
+    return data
+
+
 def _segments_of(base: str, user: str, wanted: Any, timeout: float = 20) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
@@ -61,14 +90,24 @@ def test_members_enter_and_leave_with_each_event(service: str, settings: Setting
     segment = saved["segment"]
     assert (saved["entered"], segment["version"], segment["memberCount"]) == (0, 1, 0)
     user = f"shopper-{tag}"
-    _send(service, settings, "identify", {"userId": user, "traits": {"email": f"{tag}@x.example"}})
-    for revenue in (30, 5, 45):
-        _send(service, settings, "track", {"userId": user, "event": buy,
-                                           "properties": {"revenue": revenue}})  # fmt: skip
-    [member] = _segments_of(service, user, lambda s: len(s) == 1)
-    assert (member["segmentId"], member["name"]) == (segment["id"], f"Loyal {tag}")
-    _send(service, settings, "track", {"userId": user, "event": refund})
-    _segments_of(service, user, lambda s: s == [])
+    with _watch_segment(service, segment["id"]) as ws:
+        _send(service, settings, "identify",
+              {"userId": user, "traits": {"email": f"{tag}@x.example"}})  # fmt: skip
+        for revenue in (30, 5, 45):
+            _send(service, settings, "track", {"userId": user, "event": buy,
+                                               "properties": {"revenue": revenue}})  # fmt: skip
+        [member] = _segments_of(service, user, lambda s: len(s) == 1)
+        assert (member["segmentId"], member["name"]) == (segment["id"], f"Loyal {tag}")
+        customer = _graphql(service, SEGMENTS_OF, user=user)["customer"]["id"]
+        _send(service, settings, "track", {"userId": user, "event": refund})
+        _segments_of(service, user, lambda s: s == [])
+        # The subscriber heard the enter, then the exit, each once.
+        heard = [_membership(ws), _membership(ws)]
+        assert [(m["customerId"], m["kind"]) for m in heard] == [
+            (customer, "ENTERED"), (customer, "EXITED"),
+        ]  # fmt: skip
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.5)
     # A new version without the refund rule takes the customer back at once.
     update = """mutation ($id: ID!, $definition: JSON!) { updateSegment(id: $id,
       definition: $definition) { ... on SegmentSaved { entered segment { version } } } }"""

@@ -35,3 +35,20 @@ async def test_a_subscriber_that_does_not_read_keeps_the_newest_changes() -> Non
             hub.publish({"c1", f"n{n}"})
         assert slow.queue.qsize() == QUEUE
         assert slow.queue.get_nowait() == {"c1", "n5"}
+
+
+def test_segment_changes_reach_the_watches_of_their_segment() -> None:
+    from api.invalidation import membership
+
+    hub = ChangeHub()
+    change = {"type": "segment.entered", "customer_id": "c1", "segment_id": "s1", "at": "t"}
+    found = membership(change)
+    assert found == {"segment_id": "s1", "customer_id": "c1", "kind": "entered", "at": "t"}
+    assert membership({"type": "customer.updated", "customer_id": "c1"}) is None
+    assert membership({"type": "segment.exited", "customer_id": 3, "segment_id": "s1"}) is None
+    with hub.watch() as watch:
+        watch.add({"segment:s1"})
+        hub.publish(["segment:s1"], found)
+        hub.publish(["segment:s2"], found)
+        assert watch.queue.get_nowait() == found
+        assert watch.queue.empty()

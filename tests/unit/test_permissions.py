@@ -34,6 +34,8 @@ CALLS = {
     "Mutation.decideReview": 'mutation { decideReview(recordId: "a", otherRecordId: "b", '
     "accept: true) { __typename } }",
     "Subscription.customerChanged": 'subscription { customerChanged(id: "cus_x") { id } }',
+    "Subscription.segmentMembershipChanged": "subscription { segmentMembershipChanged("
+    'segmentId: "seg_x") { kind } }',
     "Query.segment": '{ segment(id: "seg_x") { id } }',
     "Query.segments": "{ segments { id } }",
     "Mutation.createSegment": 'mutation { createSegment(name: "s", definition: {rule: '
@@ -77,6 +79,7 @@ def test_the_roles_follow_the_issue() -> None:
     assert allowed["viewer"] == {
         "Query.customer", "Query.customers", "Query.device", "Query.searchCustomers",
         "Query.segment", "Query.segments", "Subscription.customerChanged",
+        "Subscription.segmentMembershipChanged",
     }  # fmt: skip
     assert not any(c.startswith("Mutation.") for c in allowed["analyst"])
     assert {c for c in allowed["marketer"] if c.startswith("Mutation.")} == {
