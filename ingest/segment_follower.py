@@ -18,7 +18,8 @@ as ``segment.entered`` / ``segment.exited`` (keyed by customer id). Offsets are 
 after the writes and the publishing: a crash re-evaluates, which changes nothing twice
 (membership writes are idempotent). Every ``GRAPHCDP_SEGMENT_REFRESH_SECONDS`` the segments
 with a window of days (and those with ``sharesWith`` or ``near``) are evaluated in full, so
-someone leaves "active in the last 7 days" when the window passes.
+someone leaves "active in the last 7 days" when the window passes; the worker that owns
+partition 0 of ``cdp.changes`` does it, so several workers do not repeat it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from neo4j.exceptions import Neo4jError
 
 from graph.model import now_iso
@@ -163,6 +164,12 @@ async def follow_segments(
         await consumer.stop()
 
 
+def _leader(consumer: AIOKafkaConsumer, topic: str) -> bool:
+    """Whether this worker owns partition 0 of the changes: the one that runs the timed full
+    evaluation, so several workers do not all repeat it."""
+    return TopicPartition(topic, 0) in consumer.assignment()
+
+
 async def _run(
     consumer: AIOKafkaConsumer, repo: SegmentRepository, producer: Publisher, settings: Settings
 ) -> None:
@@ -181,7 +188,7 @@ async def _run(
         try:
             if changes:
                 await evaluate_batch(repo, producer, changes, datetime.now(UTC))
-            if time.monotonic() >= timed_at:
+            if time.monotonic() >= timed_at and _leader(consumer, settings.topics.changes):
                 moved = await refresh_timed(repo, producer, datetime.now(UTC))
                 timed_at = time.monotonic() + settings.segment_refresh_seconds
                 if moved:

@@ -48,6 +48,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     # marketing tool (marketer) and admins change them.
     "Query.segment": PROFILE_READERS,
     "Query.segments": PROFILE_READERS,
+    "Query.segmentOverlap": PROFILE_READERS,
     "Mutation.createSegment": MARKETERS,
     "Mutation.updateSegment": MARKETERS,
     "Mutation.deleteSegment": MARKETERS,

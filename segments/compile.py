@@ -96,6 +96,45 @@ def compile_definition(
     return Compiled(node(definition.rule), params)
 
 
+def compile_leaves(
+    definition: Definition, blocks: Mapping[str, str], now: datetime, cap: int = SHARED_CAP
+) -> tuple[list[tuple[str, Node]], Compiled]:
+    """Each leaf condition on its own, with its path (``rule.all[1]``): the paths and nodes,
+    and one Compiled whose condition is the leaves' expressions, comma separated, in order
+    (for a list of booleans: which condition holds for a customer)."""
+    leaves: list[tuple[str, Node]] = []
+
+    def collect(x: Node, path: str) -> None:
+        if isinstance(x, All | AnyOf):
+            key = "all" if isinstance(x, All) else "any"
+            for i, n in enumerate(x.nodes):
+                collect(n, f"{path}.{key}[{i}]")
+        elif isinstance(x, Not):
+            collect(x.node, f"{path}.not")
+        else:
+            leaves.append((path, x))
+
+    collect(definition.rule, "rule")
+    parts: list[str] = []
+    params: dict[str, object] = {}
+    for i, (_, node) in enumerate(leaves):
+        one = compile_definition(Definition(node), blocks, now, cap)
+        parts.append(_PARAM.sub(rf"$l{i}_\1", one.condition))
+        params.update({f"l{i}_{k}": v for k, v in one.params.items()})
+    return leaves, Compiled(", ".join(parts), params)
+
+
+def combine(node: Node, holds: Mapping[str, bool], path: str = "rule") -> bool:
+    """Whether ``node`` holds, given whether each leaf (by path) holds."""
+    if isinstance(node, All):
+        return all(combine(n, holds, f"{path}.all[{i}]") for i, n in enumerate(node.nodes))
+    if isinstance(node, AnyOf):
+        return any(combine(n, holds, f"{path}.any[{i}]") for i, n in enumerate(node.nodes))
+    if isinstance(node, Not):
+        return not combine(node.node, holds, f"{path}.not")
+    return holds[path]
+
+
 Leaf = Callable[[str, Mapping[str, object]], str]
 
 

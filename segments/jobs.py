@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from segments.compile import BLOCKS, compile_definition
-from segments.definition import Definition
+from segments.compile import BLOCKS, combine, compile_definition, compile_leaves
+from segments.definition import Definition, Node
 
 
 class SegmentStore(Protocol):
@@ -24,6 +24,10 @@ class SegmentStore(Protocol):
         self, segment_id: str, holds: set[str], ids: Sequence[str] | None = None
     ) -> tuple[list[str], list[str]]: ...
 
+    async def check(
+        self, customer_id: str, conditions: str, params: dict[str, object]
+    ) -> list[bool] | None: ...
+
 
 @dataclass(frozen=True)
 class Changed:
@@ -35,6 +39,28 @@ class Changed:
 
     def __bool__(self) -> bool:
         return bool(self.entered or self.exited)
+
+
+@dataclass(frozen=True)
+class Why:
+    """Whether the definition holds for a customer now, and each leaf condition's answer."""
+
+    holds: bool
+    leaves: tuple[tuple[str, Node, bool], ...]  # (path, condition, holds)
+
+
+async def why(
+    store: SegmentStore, definition: Definition, customer_id: str, now: datetime
+) -> Why | None:
+    """Which conditions hold for the customer (one query for all of them); None when there is
+    no such customer."""
+    leaves, compiled = compile_leaves(definition, store.blocks(BLOCKS), now)
+    answers = await store.check(customer_id, compiled.condition, compiled.params)
+    if answers is None:
+        return None
+    by_path = {path: answer for (path, _), answer in zip(leaves, answers, strict=True)}
+    return Why(combine(definition.rule, by_path),
+               tuple((p, n, by_path[p]) for p, n in leaves))  # fmt: skip
 
 
 async def preview(store: SegmentStore, definition: Definition, now: datetime) -> set[str]:

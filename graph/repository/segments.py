@@ -79,6 +79,31 @@ class SegmentRepository:
         )  # fmt: skip
         return set(records[0]["members"]) if records else set()
 
+    async def check(
+        self, customer_id: str, conditions: str, params: dict[str, object]
+    ) -> list[bool] | None:
+        """Which of a segment's compiled leaf conditions (comma separated, in order) hold for
+        the customer; None when there is no such customer."""
+        head, marker, tail = q("segment.check_conditions").text.rpartition("true /* conditions */")
+        if not marker:
+            raise ValueError("segment.check_conditions has no `true /* conditions */`")
+        records, _, _ = await self._driver.execute_query(
+            Query(f"{head}{conditions}{tail}", metadata={"query": "segment.check_conditions"}),
+            {**params, "customer_id": customer_id},
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return [bool(h) for h in records[0]["holds"]] if records else None
+
+    async def overlap(self, ids: Sequence[str]) -> tuple[int, int]:
+        """(customers in any of the segments, customers in all of them)."""
+        rows = await self._read("segment.overlap", ids=list(ids))
+        return (int(rows[0]["union"]), int(rows[0]["intersection"])) if rows else (0, 0)
+
+    async def history(self, segment_id: str, since: str) -> list[dict[str, Any]]:
+        """Enters and exits per UTC day since ``since``, oldest first."""
+        rows = await self._read("segment.membership_history", segment_id=segment_id, since=since)
+        return [dict(d) for d in rows[0]["days"]] if rows else []
+
     async def apply(
         self, segment_id: str, holds: set[str], ids: Sequence[str] | None = None
     ) -> tuple[list[str], list[str]]:

@@ -10,12 +10,11 @@ from graph.repository import CustomerWhere
 from resolvers.context import Info
 from resolvers.customer.connections import (
     CustomerConnection,
-    CustomerEdge,
     CustomerFilter,
     PathStep,
 )
-from resolvers.customer.types import Device, customers_of
-from resolvers.pagination import PageInfo, bad_input, cursor, page_size, uncursor
+from resolvers.customer.types import Device, customer_page, customers_of
+from resolvers.pagination import bad_input, page_size, uncursor
 
 
 @strawberry.type
@@ -29,14 +28,7 @@ class BrowseQueries:
         start = uncursor(after, 1)[0] if after else ""
         where = _where(info, filter or CustomerFilter())
         ids, total = await info.context.profiles.customers(where, start, limit + 1)
-        nodes = await customers_of(info, ids[:limit])
-        edges = [CustomerEdge(cursor=cursor(str(c.id)), node=c) for c in nodes]
-        return CustomerConnection(
-            edges=edges, total_count=total,
-            page_info=PageInfo(has_next_page=len(ids) > limit,
-                               end_cursor=cursor(ids[limit - 1]) if len(ids) > limit else
-                               (edges[-1].cursor if edges else None)),
-        )  # fmt: skip
+        return await customer_page(info, ids, limit, total)
 
     @strawberry.field(
         description="The shortest path between two customers or records (ids of either) "

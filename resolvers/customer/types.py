@@ -15,6 +15,8 @@ from matching.explain import HeldIdentifier as HeldId
 from matching.explain import HeldRecord, explain
 from resolvers.context import Info
 from resolvers.customer.connections import (
+    CustomerConnection,
+    CustomerEdge,
     Event,
     EventConnection,
     EventEdge,
@@ -320,6 +322,19 @@ async def customers_of(info: Info, ids: list[str]) -> list[Customer]:
     together with every other customer of the request."""
     profiles = await info.context.loaders.profiles.load_many(ids)
     return [Customer.from_profile(p) for p in profiles if p is not None]
+
+
+async def customer_page(info: Info, ids: list[str], limit: int, total: int) -> CustomerConnection:
+    """A page of the customers of ``ids`` (fetched with one more than ``limit``, to know
+    whether another page follows); cursors are the ids' positions."""
+    page = ids[:limit]
+    nodes = await customers_of(info, page)
+    return CustomerConnection(
+        edges=[CustomerEdge(cursor=cursor(str(c.id)), node=c) for c in nodes],
+        total_count=total,
+        page_info=PageInfo(has_next_page=len(ids) > limit,
+                           end_cursor=cursor(page[-1]) if page else None),
+    )  # fmt: skip
 
 
 def _text(value: object) -> str | None:

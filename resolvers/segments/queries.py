@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from resolvers.context import Info
 from resolvers.customer.types import customers_of
+from resolvers.pagination import bad_input
 from resolvers.segments.operations import delete_segment, save_segment
 from resolvers.segments.types import (
     DeleteResult,
@@ -21,6 +22,7 @@ from resolvers.segments.types import (
     SegmentDeleted,
     SegmentInvalid,
     SegmentNotFound,
+    SegmentOverlap,
     SegmentPreview,
     SegmentSaved,
 )
@@ -36,6 +38,16 @@ class SegmentQueries:
     async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
         found = await info.context.segments.segments([str(id)])
         return Segment.from_stored(found[0]) if found else None
+
+    @strawberry.field(description="Customers in any and in all of two or more segments.")
+    async def segment_overlap(self, info: Info, ids: list[strawberry.ID]) -> SegmentOverlap:
+        wanted = sorted({str(i) for i in ids})
+        if not 2 <= len(wanted) <= 20:
+            raise bad_input("ids must name 2 to 20 different segments")
+        union, intersection = await info.context.segments.overlap(wanted)
+        return SegmentOverlap(segment_ids=[strawberry.ID(i) for i in wanted], union=union,
+                              intersection=intersection,
+                              jaccard=intersection / union if union else 0.0)  # fmt: skip
 
     @strawberry.field(description="Every segment, by name.")
     async def segments(self, info: Info) -> list[Segment]:

@@ -279,6 +279,9 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "segment.current_members": {"segment_id": f"seg_{tag}"},
         "segment.segments_of_customers": {"ids": [f"cus_{tag}"]},
         "segment.delete_segment": {"segment_id": f"seg_{tag}", "now": now},
+        "segment.check_conditions": {"customer_id": f"cus_{tag}"},
+        "segment.overlap": {"ids": [f"seg_{tag}", "other"]},
+        "segment.membership_history": {"segment_id": f"seg_{tag}", "since": "2026-01-01"},
         "bench.load_events": {"rows": []},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {

@@ -170,6 +170,33 @@ async def test_memberships_follow_versions_and_feed_graph_native_conditions(
     assert sorted((r["c"].removeprefix(tag), r["k"], r["v"]) for r in history) == [
         ("ann", "enter", 1), ("dan", "enter", 1), ("dan", "exit", 2),
     ]  # fmt: skip
+    # Why: each condition's answer for a customer, and the verdict.
+    from segments.jobs import why
+
+    answer = await why(repo, parse(big), tag + "dan", NOW)
+    assert answer is not None
+    assert answer.holds is False
+    assert [(p, h) for p, _, h in answer.leaves] == [("rule", False)]
+    oslo_not_vip = [{"attribute": "city", "op": "eq", "value": "Oslo"},
+                    {"not": {"trait": "vip", "op": "eq", "value": True}}]  # fmt: skip
+    two = parse({"rule": {"all": oslo_not_vip}})
+    cat = await why(repo, two, tag + "cat", NOW)
+    ann = await why(repo, two, tag + "ann", NOW)
+    assert cat is not None
+    assert ann is not None
+    assert (cat.holds, [h for *_, h in cat.leaves]) == (True, [True, False])
+    assert (ann.holds, [h for *_, h in ann.leaves]) == (False, [True, True])
+    assert await why(repo, two, tag + "nobody", NOW) is None
+    # Overlap with a second segment, and the history of enters and exits by day.
+    oslo = await repo.save(f"Oslo {tag}", {"rule": {"attribute": "city", "op": "eq",
+                                                    "value": "Oslo"}}, "test")  # fmt: skip
+    await refresh(repo, oslo.segment_id, parse({"rule": {"attribute": "city", "op": "eq",
+                                                         "value": "Oslo"}}), NOW, ids)  # fmt: skip
+    assert await repo.overlap([saved.segment_id, oslo.segment_id]) == (2, 1)  # ann; ann + cat
+    days = await repo.history(saved.segment_id, "2000-01-01")
+    assert sum(d["entered"] for d in days) == 2
+    assert sum(d["exited"] for d in days) == 1
+    await repo.delete(oslo.segment_id)
     ids_page, total = await repo.members(saved.segment_id, "", 10)
     assert (ids_page, total) == ([tag + "ann"], 1)
     assert await repo.delete(saved.segment_id) == [tag + "ann"]

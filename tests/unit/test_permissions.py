@@ -38,6 +38,7 @@ CALLS = {
     'segmentId: "seg_x") { kind } }',
     "Query.segment": '{ segment(id: "seg_x") { id } }',
     "Query.segments": "{ segments { id } }",
+    "Query.segmentOverlap": '{ segmentOverlap(ids: ["s1", "s2"]) { union } }',
     "Mutation.createSegment": 'mutation { createSegment(name: "s", definition: {rule: '
     '{inSegment: "x"}}) { __typename } }',
     "Mutation.updateSegment": 'mutation { updateSegment(id: "seg_x", definition: {rule: '
@@ -78,7 +79,7 @@ def test_the_roles_follow_the_issue() -> None:
     assert allowed["ingest"] == set()
     assert allowed["viewer"] == {
         "Query.customer", "Query.customers", "Query.device", "Query.searchCustomers",
-        "Query.segment", "Query.segments", "Subscription.customerChanged",
+        "Query.segment", "Query.segments", "Query.segmentOverlap", "Subscription.customerChanged",
         "Subscription.segmentMembershipChanged",
     }  # fmt: skip
     assert not any(c.startswith("Mutation.") for c in allowed["analyst"])

@@ -167,3 +167,19 @@ def test_enters_and_exits_become_change_messages() -> None:
         ("c3", {"type": "segment.exited", "customer_id": "c3", "segment_id": "s1", "at": "t"}),
     ]
     assert not Changed("s1", (), ())
+
+
+def test_each_leaf_compiles_alone_and_the_answers_combine_up_the_tree() -> None:
+    from segments.compile import combine, compile_leaves
+
+    d = parse(BUYERS)
+    leaves, compiled = compile_leaves(d, _blocks(), NOW)
+    assert [p for p, _ in leaves] == ["rule.all[0]", "rule.all[1]", "rule.all[2].not"]
+    assert compiled.params["l0_n1_event"] == "Order Completed"
+    assert compiled.params["l2_n1_field"] == "churn_risk"
+    assert "$l1_n1_op" in compiled.condition
+    assert "$n1_" not in compiled.condition.replace("_n1_", "")
+    answers = {"rule.all[0]": True, "rule.all[1]": True, "rule.all[2].not": False}
+    assert combine(d.rule, answers)
+    assert not combine(d.rule, answers | {"rule.all[2].not": True})
+    assert not combine(d.rule, answers | {"rule.all[1]": False})
