@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 from redis.asyncio import Redis
@@ -36,10 +36,12 @@ from graph.repository import (
     TraitRepository,
     hash_secret,
 )
+from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
+from ingest.activation_loop import senders_for
 from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
@@ -68,7 +70,8 @@ class GraphQLApp(GraphQL[Context, None]):
             reviews=state.reviews,
             traits=state.traits, cached=state.cache, related=state.related,
             loaders=Loaders(state.profiles, state.related, state.segments), hub=state.hub,
-            segments=state.segments,
+            segments=state.segments, activations=state.activations, senders=state.senders,
+            dead_letter=state.dead_letter,
             search=state.search, predicted=state.predicted,
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
@@ -90,6 +93,14 @@ def create_app(settings: Settings) -> Starlette:
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.hub = ChangeHub()
         app.state.segments = SegmentRepository(driver, settings.neo4j_database)
+        app.state.activations = ActivationRepository(driver, settings.neo4j_database)
+        deliveries = httpx.AsyncClient()  # syncNow's webhooks
+        app.state.senders = senders_for(deliveries, producer)
+
+        async def dead_letter(record: Mapping[str, object]) -> None:
+            await producer.dead_letter([dict(record)])
+
+        app.state.dead_letter = dead_letter
         topics = settings.topics
         app.state.lag = ConsumerLag(settings.kafka_bootstrap, {
             settings.worker_group: (topics.events, topics.records),
@@ -146,6 +157,7 @@ def create_app(settings: Settings) -> Starlette:
                     )
                 yield
         finally:
+            await deliveries.aclose()
             await app.state.lag.close()
             if opensearch is not None:
                 await opensearch.close()

@@ -60,6 +60,10 @@ class EventProducer:
         for future in futures:
             await future
 
+    async def produce(self, topic: str, value: bytes, key: bytes) -> None:
+        """One message to any topic (a Kafka destination's), acknowledged by all replicas."""
+        await self._producer.send_and_wait(topic, value, key=key)
+
     async def dead_letter(self, records: Sequence[dict[str, Any]]) -> None:
         """Keep calls that could not be accepted on ``cdp.dlq``, each with its cause."""
         futures = [

@@ -23,7 +23,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -46,10 +46,13 @@ from graph.repository import (
     TraitRepository,
     WriteResult,
 )
+from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
+from ingest.activation_loop import follow_activations
 from ingest.planning import model_source, plan_batch
+from ingest.producer import EventProducer
 from ingest.records import record_observation
 from ingest.segment_follower import follow_segments
 from ingest.spec import InvalidEvent, observation
@@ -223,10 +226,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     )
     models = model_source(settings, driver)
     refresh_at = 0.0
-    segments = follow_segments(
-        settings, SegmentRepository(driver, settings.neo4j_database), _Changes(producer, topics)
+    # Segment memberships and activations follow cdp.changes beside the ingest loop.
+    side = EventProducer(settings)
+    await side.start()
+    followers = contextlib.AsyncExitStack()
+    await followers.enter_async_context(
+        follow_segments(settings, SegmentRepository(driver, settings.neo4j_database), side)
     )
-    await segments.__aenter__()
+    await followers.enter_async_context(
+        follow_activations(ActivationRepository(driver, settings.neo4j_database), side)
+    )
     try:
         while not stop.is_set():
             wait_ms = 0 if in_flight else 200
@@ -267,26 +276,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             await in_flight
     finally:
         idle.set()
-        await segments.__aexit__(None, None, None)
+        await followers.aclose()
+        await side.stop()
         await consumer.stop()
         await producer.stop()
         await driver.close()
-
-
-class _Changes:
-    """Change messages onto ``cdp.changes`` with the worker's producer, keyed by customer."""
-
-    def __init__(self, producer: AIOKafkaProducer, topics: Any) -> None:
-        self._producer, self._topic = producer, topics.changes
-
-    async def publish_changes(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        sent = [
-            await self._producer.send(self._topic, json.dumps(c, separators=(",", ":")).encode(),
-                                      key=key.encode())
-            for key, c in changes
-        ]  # fmt: skip
-        for future in sent:
-            await future
 
 
 def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> Parsed:

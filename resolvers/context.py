@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
+from activation.delivery import Senders
+from activation.sync import DeadLetter
 from graph.cache import ProfileCache
 from graph.repository import (
     AuditRepository,
@@ -17,6 +19,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
 from graph.search import SearchIndex
 from matching.normalise import NormaliseOptions
@@ -46,6 +49,9 @@ class Context:
     segments: SegmentRepository
     search: SearchIndex  # OpenSearch or Neo4j full-text, as the lifespan decided
     audit_entries: AuditRepository
+    activations: ActivationRepository
+    senders: Senders | None = None  # delivery for syncNow (the API's own clients)
+    dead_letter: DeadLetter | None = None
     # Traits a customer carries besides the computed ones (`graphcdp predict`'s).
     predicted: tuple[str, ...] = ()
     actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>

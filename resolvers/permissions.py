@@ -53,6 +53,13 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Mutation.updateSegment": MARKETERS,
     "Mutation.deleteSegment": MARKETERS,
     "Mutation.previewSegment": MARKETERS,
+    # Activation: the marketing tool and admins (destinations carry URLs and topics).
+    "Query.destinations": MARKETERS,
+    "Query.activations": MARKETERS,
+    "Query.syncRuns": MARKETERS,
+    "Mutation.createDestination": MARKETERS,
+    "Mutation.activateSegment": MARKETERS,
+    "Mutation.syncNow": MARKETERS,
     # Who did what: admins only.
     "Query.auditLog": ADMIN,
     # Changing the identity graph or its rules: admins only.

@@ -21,6 +21,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth
 from strawberry.tools import merge_types
 
+from resolvers.activation.queries import ActivationMutations, ActivationQueries
 from resolvers.audit.extension import AuditTrail
 from resolvers.audit.queries import AuditQueries
 from resolvers.customer.browse import BrowseQueries
@@ -39,9 +40,11 @@ from resolvers.segments.queries import SegmentMutations, SegmentQueries
 Query = merge_types(
     "Query",
     (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries,
-     SegmentQueries, AuditQueries),
+     SegmentQueries, ActivationQueries, AuditQueries),
 )  # fmt: skip
-Mutation = merge_types("Mutation", (IdentityMutations, ReviewMutations, SegmentMutations))
+Mutation = merge_types(
+    "Mutation", (IdentityMutations, ReviewMutations, SegmentMutations, ActivationMutations)
+)
 Subscription = merge_types("Subscription", (CustomerSubscriptions, SegmentSubscriptions))
 ROOTS = {"Query": Query, "Mutation": Mutation, "Subscription": Subscription}
 guard(ROOTS)  # every root field checks the caller's role (resolvers/permissions.py)

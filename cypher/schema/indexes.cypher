@@ -24,5 +24,7 @@ CREATE INDEX record_bk_dob_city IF NOT EXISTS FOR (n:Record) ON (n.bk_dob_city);
 CREATE INDEX record_bk_addr_dob IF NOT EXISTS FOR (n:Record) ON (n.bk_addr_dob);
 CREATE FULLTEXT INDEX customer_search IF NOT EXISTS FOR (n:Customer) ON EACH [n.display_name, n.first_name, n.last_name, n.email, n.phone] OPTIONS {indexConfig: {`fulltext.analyzer`: 'url_or_email'}};
 CREATE INDEX membership_change_segment IF NOT EXISTS FOR (n:MembershipChange) ON (n.segment_id, n.at);
+CREATE INDEX membership_change_seq IF NOT EXISTS FOR (n:MembershipChange) ON (n.segment_id, n.seq);
+CREATE INDEX sync_run_at IF NOT EXISTS FOR (n:SyncRun) ON (n.segment_id, n.started_at);
 CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
 CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);

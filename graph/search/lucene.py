@@ -3,7 +3,8 @@
 Every word of the query must match somewhere in the customer (``AND``); a word matches a
 name within :func:`graph.search.model.fuzziness` edits (``ada~1``), or any indexed value
 that contains it (``*ada*``: an email or name fragment, three characters or more), or a
-phone that contains its digits; a word of digits only is never fuzzy. The index's
+phone that contains its digits (when the word is written like a phone number); a word of
+digits only is never fuzzy. The index's
 ``url_or_email`` analyzer keeps an email one lower-cased token and a phone its digits, so
 fragments are wildcards over whole values.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from graph.search.model import digits, fuzziness
+from graph.search.model import fuzziness, phone_fragment
 
 _SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 _OPERATORS = {"and", "or", "not", "to"}
@@ -36,9 +37,9 @@ def word_clause(word: str) -> str | None:
         alternatives.append(f"{escape(term)}~{edits}" if edits else escape(term))
         if len(term) >= 3:
             alternatives.append(f"*{escape(term)}*")
-    number = digits(term)
-    if len(number) >= 3 and number != term:
-        alternatives.append(f"*{number}*")
+    number = phone_fragment(term)
+    if number is not None and number != term:
+        alternatives.append(f"*{number}*")  # "+1(415)555": its digits, in a phone
     if not alternatives:
         return None
     return "(" + " OR ".join(alternatives) + ")"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -158,6 +159,18 @@ def checked(query: str, first: int) -> str:
 def digits(text: str) -> str:
     """The digits of ``text`` (a phone fragment as the index holds phones: digits only)."""
     return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+_PHONE_LIKE = re.compile(r"[\d+\-(). /]+")
+
+
+def phone_fragment(text: str) -> str | None:
+    """The digits to look for in phones: those of the words of ``text`` written like a phone
+    number (digits and phone punctuation only), when there are at least three; None
+    otherwise. ``Ada 415`` gives 415 and ``+1 (415) 555`` 1415555; an email like
+    ``a.b77c6@x`` holds digits that are no phone's."""
+    number = "".join(digits(w) for w in text.split() if _PHONE_LIKE.fullmatch(w))
+    return number if len(number) >= 3 else None
 
 
 def fuzziness(term: str) -> int:

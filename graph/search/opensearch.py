@@ -26,6 +26,7 @@ from graph.search.model import (
     SearchUnavailable,
     checked,
     digits,
+    phone_fragment,
 )
 
 FACET_SIZE = 20
@@ -213,8 +214,7 @@ def search_body(
     fragment = "".join(query.split()).lower()
     if len(fragment) >= 3:
         should.append({"match_phrase": {"email.fragment": fragment}})
-    number = digits(query)
-    if len(number) >= 3:
+    if (number := phone_fragment(query)) is not None:
         should.append({"match_phrase": {"phone_digits": number}})
     body: dict[str, Any] = {
         "size": first + 1,

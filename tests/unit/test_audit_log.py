@@ -109,7 +109,8 @@ def _context(role: str, log: AuditLog) -> Context:
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
         cached=cast(Any, Profiles()),
-        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, audit_entries=wire,
+        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, activations=wire,
+        audit_entries=wire,
         actor=f"key:{role}", role=role,
         audit=log,
     )  # fmt: skip

@@ -74,7 +74,8 @@ def context(role: str) -> Context:
     return Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(), cached=wire,
-        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, audit_entries=wire,
+        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, activations=wire,
+        audit_entries=wire,
         actor="key:t", role=role,
     )  # fmt: skip
 

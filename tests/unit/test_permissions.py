@@ -38,6 +38,14 @@ CALLS = {
     'segmentId: "seg_x") { kind } }',
     "Query.segment": '{ segment(id: "seg_x") { id } }',
     "Query.segments": "{ segments { id } }",
+    "Query.destinations": "{ destinations { id } }",
+    "Query.activations": '{ activations(segmentId: "s") { cursor } }',
+    "Query.syncRuns": '{ syncRuns(segmentId: "s") { id } }',
+    "Mutation.createDestination": 'mutation { createDestination(input: {name: "d", kind: '
+    'WEBHOOK, url: "http://127.0.0.1:1/x"}) { __typename } }',
+    "Mutation.activateSegment": 'mutation { activateSegment(segmentId: "s", destinationId: '
+    '"d") { __typename } }',
+    "Mutation.syncNow": 'mutation { syncNow(segmentId: "s", destinationId: "d") { __typename } }',
     "Query.segmentOverlap": '{ segmentOverlap(ids: ["s1", "s2"]) { union } }',
     "Mutation.createSegment": 'mutation { createSegment(name: "s", definition: {rule: '
     '{inSegment: "x"}}) { __typename } }',
@@ -85,7 +93,8 @@ def test_the_roles_follow_the_issue() -> None:
     assert not any(c.startswith("Mutation.") for c in allowed["analyst"])
     assert {c for c in allowed["marketer"] if c.startswith("Mutation.")} == {
         "Mutation.createSegment", "Mutation.updateSegment", "Mutation.deleteSegment",
-        "Mutation.previewSegment",
+        "Mutation.previewSegment", "Mutation.createDestination", "Mutation.activateSegment",
+        "Mutation.syncNow",
     }  # fmt: skip
     assert "Query.auditLog" not in allowed["analyst"] | allowed["marketer"]
 
@@ -106,7 +115,8 @@ def context(role: str) -> Context:
     return Context(
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(), cached=wire,
-        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, audit_entries=wire,
+        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, activations=wire,
+        audit_entries=wire,
         actor=f"key:test-{role}", role=role,
     )  # fmt: skip
 

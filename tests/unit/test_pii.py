@@ -113,7 +113,8 @@ async def _read(role: str) -> tuple[dict[str, Any], Context]:
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
         cached=cast(Any, Profiles(PROFILE)),
-        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, audit_entries=wire,
+        related=wire, loaders=wire, hub=wire, search=wire, segments=wire, activations=wire,
+        audit_entries=wire,
         actor="key:t", role=role,
     )  # fmt: skip
     result = await schema.execute(QUERY, context_value=ctx)
@@ -209,7 +210,7 @@ async def _events(role: str) -> tuple[dict[str, Any], Context]:
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(),
         cached=cast(Any, Profiles(PROFILE)), related=wire, loaders=cast(Any, Loaders()),
-        hub=wire, search=wire, segments=wire,
+        hub=wire, search=wire, segments=wire, activations=wire,
         audit_entries=wire, actor="key:t", role=role,
     )  # fmt: skip
     result = await schema.execute(EVENTS, context_value=ctx)

@@ -205,3 +205,15 @@ def test_the_follower_reports_in_prometheus_format() -> None:
         "graphcdp_search_deleted_total 2",
         "graphcdp_search_failures_total 1",
     ]
+
+
+def test_only_words_written_like_phone_numbers_give_phone_digits() -> None:
+    from graph.search.lucene import word_clause
+    from graph.search.model import phone_fragment
+
+    assert phone_fragment("Ada 415") == "415"
+    assert phone_fragment("+1 (415) 555") == "1415555"
+    assert phone_fragment("a.edce77dde6@e") is None  # an email's digits are no phone's
+    assert phone_fragment("12") is None
+    assert word_clause("a.edce77dde6@e") == r"(a.edce77dde6@e~2 OR *a.edce77dde6@e*)"
+    assert word_clause("(415)555") == r"(\(415\)555~2 OR *\(415\)555* OR *415555*)"

@@ -1,0 +1,7 @@
+// name: activation.get_destinations
+// returns: destinations (one row: a list of the Destinations' properties without the secret,
+// for the ids of $ids, or every one when $ids is null, by name).
+MATCH (d:Destination)
+WHERE $ids IS NULL OR d.destination_id IN $ids
+WITH d ORDER BY d.name, d.destination_id
+RETURN collect(d {.*, secret: null}) AS destinations

@@ -1,0 +1,79 @@
+"""Activations kept current by the workers: every quarter second, the activations with
+something to send (realtime: new changes; scheduled: their interval passed) are synced, each
+in its own task, so a destination that is down (retrying with backoff) never holds up the
+others. A lease in the graph (activation.claim_activation) lets one process at a time sync an
+activation, across every worker and the API's ``syncNow``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from neo4j.exceptions import Neo4jError
+
+from activation.delivery import FileSender, KafkaSender, Senders, WebhookSender
+from activation.model import TokenBucket
+from activation.sync import run_sync
+from graph.model import now_iso
+from graph.repository.activations import ActivationRepository
+from ingest.producer import EventProducer
+
+log = logging.getLogger(__name__)
+POLL = 0.25  # seconds between looks for due activations
+
+
+def owner_name() -> str:
+    """Who holds a lease: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def senders_for(client: httpx.AsyncClient, producer: EventProducer) -> Senders:
+    return Senders(WebhookSender(client), KafkaSender(producer.produce), FileSender())
+
+
+@contextlib.asynccontextmanager
+async def follow_activations(
+    repo: ActivationRepository, producer: EventProducer
+) -> AsyncIterator[None]:
+    async with httpx.AsyncClient() as client:
+        task = asyncio.create_task(_run(repo, senders_for(client, producer), producer),
+                                   name="activations")  # fmt: skip
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _run(repo: ActivationRepository, senders: Senders, producer: EventProducer) -> None:
+    owner = owner_name()
+    running: dict[tuple[str, str], asyncio.Task[object]] = {}
+    buckets: dict[str, TokenBucket] = {}
+
+    async def dead_letter(record: Mapping[str, object]) -> None:
+        await producer.dead_letter([dict(record)])
+
+    while True:
+        try:
+            for key in await repo.due():
+                if key in running:
+                    continue
+                segment_id, destination_id = key
+                running[key] = asyncio.create_task(run_sync(
+                    repo, senders, segment_id, destination_id, owner, now_iso, dead_letter,
+                    buckets=buckets,
+                ))  # fmt: skip
+        except (Neo4jError, OSError) as err:
+            log.warning("activations: %s; looking again shortly", err)
+        for key, task in list(running.items()):
+            if task.done():
+                del running[key]
+                if not task.cancelled() and (failure := task.exception()) is not None:
+                    log.warning("activation %s -> %s failed: %s", *key, failure)
+        await asyncio.sleep(POLL)
