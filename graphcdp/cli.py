@@ -589,6 +589,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
         return bench_api(settings, args.customers, args.seconds, args.clients, args.seed,
                          args.fresh, args.generators)  # fmt: skip
+    if args.what == "segments":
+        from bench.segments import main as bench_segments
+
+        return bench_segments(settings, args.customers, args.rate, args.seconds, args.seed,
+                              args.fresh)  # fmt: skip
     if args.what == "match":
         from bench.match import main as bench_match
 
@@ -769,7 +774,16 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks on the local stack (numbers as JSON)")
     bench.add_argument(
         "what",
-        choices=["ingest", "resolve", "realtime-match", "match", "link", "api", "predict"],
+        choices=[
+            "ingest",
+            "resolve",
+            "realtime-match",
+            "match",
+            "link",
+            "api",
+            "predict",
+            "segments",
+        ],
     )
     bench.add_argument(
         "--customers",

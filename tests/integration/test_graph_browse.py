@@ -24,6 +24,7 @@ from graph.repository import (
     SplitRepository,
     TraitRepository,
 )
+from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
 from graph.search import Neo4jSearch
 from graphcdp.settings import Settings
@@ -123,7 +124,8 @@ async def counted(
         cached=ProfileCache(profiles, redis, CacheConfig()), related=related,
         loaders=Loaders(profiles, related, SegmentRepository(driver, db)), hub=ChangeHub(),
         search=Neo4jSearch(driver, db), segments=SegmentRepository(driver, db),
-        audit_entries=AuditRepository(driver, db), actor="key:test", role="admin",
+        audit_entries=AuditRepository(driver, db), activations=ActivationRepository(driver, db),
+        actor="key:test", role="admin",
     )  # fmt: skip
     yield context, counting
     await redis.aclose()

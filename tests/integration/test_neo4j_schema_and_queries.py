@@ -335,6 +335,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "segment.overlap": {"ids": [f"seg_{tag}", "other"]},
         "segment.membership_history": {"segment_id": f"seg_{tag}", "since": "2026-01-01"},
         "bench.load_events": {"rows": []},
+        "bench.load_golden": {"rows": []},
         "record.model_records": {"after": f"rec_{tag}", "limit": 5, "source": None},
         "match.candidates": {
             "rows": [

@@ -1,0 +1,194 @@
+"""``graphcdp bench segments --customers 100000 --fresh --json``: segment evaluation and
+activation latency.
+
+1. The graph is cleared and loaded with ``--customers`` synthetic records, each its own
+   customer (``bench.load_records``) with its city and email (``bench.load_golden``), and 3
+   purchases for every 10th customer (``bench.load_events``).
+2. **Full evaluation**: a 3-condition segment (a city among five, at least 2 purchases in the
+   last 30 days, an email not at example.org) is created and evaluated over every customer;
+   seconds to evaluate and write the memberships, and how many entered.
+3. **Event to webhook**: a ``graphcdp api`` and a ``graphcdp worker`` run; a segment "made a
+   bench purchase today" is activated in realtime to a webhook receiver in this process;
+   ``--rate`` track calls a second, each a first purchase of a new user, go through
+   ``/v1/batch`` for ``--seconds``; for every customer whose enter delta arrives, the time from
+   its call to the delta's arrival. p50/p99 and how many arrived within the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+from bench.ingest import Service
+from bench.link_scale import dataset, load
+from graph.cypher import q
+from graph.model import now_iso
+from graphcdp.settings import Settings
+
+CITIES = ["Oslo", "Bergen", "Chicago", "Springfield", "Austin"]
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    arrivals: ClassVar[dict[str, float]] = {}
+
+    def do_POST(self) -> None:
+        now = time.monotonic()
+        payload = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        for delta in payload["deltas"]:
+            if delta["type"] == "enter":
+                _Hook.arrivals.setdefault(delta["customer_id"], now)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+async def _full_evaluation(settings: Settings, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from graph.driver import open_driver
+    from graph.repository.segments import SegmentRepository
+    from segments.definition import parse
+    from segments.jobs import refresh
+
+    driver = await open_driver(settings)
+    try:
+        golden = [
+            {"customer_id": f"cus_{r['record_id']}",
+             "props": {k: r[k] for k in ("city", "email") if r.get(k)}}
+            for r in rows
+        ]  # fmt: skip
+        for start in range(0, len(golden), 10_000):
+            await driver.execute_query(q("bench.load_golden").query(),
+                                       rows=golden[start : start + 10_000],
+                                       database_=settings.neo4j_database)  # fmt: skip
+        rng = random.Random(7)
+        events = []
+        for r in rows[::10]:
+            for n in range(3):
+                events.append({
+                    "customer_id": f"cus_{r['record_id']}", "event_id": f"bse_{r['record_id']}_{n}",
+                    "name": "Order Completed", "timestamp": now_iso(),
+                    "properties": json.dumps({"revenue": rng.randint(5, 200)}),
+                })  # fmt: skip
+        for start in range(0, len(events), 10_000):
+            await driver.execute_query(q("bench.load_events").query(),
+                                       rows=events[start : start + 10_000],
+                                       database_=settings.neo4j_database)  # fmt: skip
+        raw = {"rule": {"all": [
+            {"attribute": "city", "op": "in", "value": CITIES},
+            {"performed": "Order Completed", "atLeast": 2, "withinDays": 30},
+            {"not": {"attribute": "email", "op": "contains", "value": "example.org"}},
+        ]}}  # fmt: skip
+        repo = SegmentRepository(driver, settings.neo4j_database)
+        saved = await repo.save("bench 3 conditions", raw, "bench")
+        started = time.monotonic()
+        changed = await refresh(repo, saved.segment_id, parse(raw), datetime.now(UTC))
+        seconds = time.monotonic() - started
+        started = time.monotonic()
+        again = await refresh(repo, saved.segment_id, parse(raw), datetime.now(UTC))
+        return {"seconds": round(seconds, 3), "entered": len(changed.entered),
+                "again_seconds": round(time.monotonic() - started, 3),
+                "again_changed": len(again.entered) + len(again.exited)}  # fmt: skip
+    finally:
+        await driver.close()
+
+
+async def _latency(
+    service: Service, settings: Settings, rate: int, seconds: float
+) -> dict[str, Any]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tag = uuid.uuid4().hex[:8]
+    event = f"Bench Purchase {tag}"
+    key = next(iter(settings.parsed_write_keys()))
+    async with httpx.AsyncClient(base_url=service.base, headers=service.headers, timeout=30) as c:
+
+        async def gql(query: str, **variables: Any) -> dict[str, Any]:
+            body = (await c.post("/graphql", json={"query": query, "variables": variables})).json()
+            assert "errors" not in body, body
+            data: dict[str, Any] = body["data"]
+            return data
+
+        seg = await gql("""mutation ($d: JSON!) { createSegment(name: "bench live", definition: $d)
+          { ... on SegmentSaved { segment { id } } } }""",
+                        d={"rule": {"performed": event, "withinDays": 1}})  # fmt: skip
+        segment = seg["createSegment"]["segment"]["id"]
+        dst = await gql("""mutation ($u: String!) { createDestination(input: {
+          name: "bench hook", kind: WEBHOOK, url: $u, secret: "bench", rateLimit: 1000}) {
+          ... on Destination { id } } }""", u=f"http://127.0.0.1:{port}/hook")  # fmt: skip
+        await gql("""mutation ($s: ID!, $d: ID!) { activateSegment(segmentId: $s,
+          destinationId: $d, mode: REALTIME) { __typename } }""",
+                  s=segment, d=dst["createDestination"]["id"])  # fmt: skip
+        sent: dict[str, float] = {}
+        batch = max(1, rate // 20)  # 20 batches a second
+        began = time.monotonic()
+        n = 0
+        while time.monotonic() - began < seconds:
+            calls = []
+            for _ in range(batch):
+                user = f"bu-{tag}-{n}"
+                calls.append({"type": "track", "userId": user, "event": event})
+                sent[user] = time.monotonic()
+                n += 1
+            await c.post("/v1/batch", json={"batch": calls}, auth=(key, ""))
+            await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
+        await asyncio.sleep(10)  # the last deltas
+        by_customer = {}
+        for user in sent:
+            found = await gql("""query ($u: String!) { customer(identifier: {type: USER_ID,
+              value: $u}) { id } }""", u=user)  # fmt: skip
+            if found["customer"]:
+                by_customer[found["customer"]["id"]] = user
+    server.shutdown()
+    server.server_close()
+    ms = sorted((_Hook.arrivals[c] - sent[u]) * 1000 for c, u in by_customer.items()
+                if c in _Hook.arrivals)  # fmt: skip
+    if not ms:
+        return {"sent": len(sent), "arrived": 0}
+    return {"sent": len(sent), "arrived": len(ms), "rate_per_s": rate,
+            "p50_ms": round(statistics.median(ms), 1),
+            "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
+            "max_ms": round(ms[-1], 1)}  # fmt: skip
+
+
+def run(settings: Settings, customers: int, rate: int, seconds: float, seed: int) -> dict[str, Any]:
+    rows, _ = dataset(customers, seed)
+    for i, r in enumerate(rows):  # cities spread over the five and others
+        r["city"] = [*CITIES, "Lyon", "Turin", "Porto", "Ghent", "Basel"][i % 10]
+    load_seconds = asyncio.run(load(settings, rows))
+    full = asyncio.run(_full_evaluation(settings, rows))
+    logs = Path(tempfile.mkdtemp(prefix="graphcdp-bench-segments-"))
+    service = Service(settings, 1, logs)
+    try:
+        asyncio.run(service.ready())
+        latency = asyncio.run(_latency(service, settings, rate, seconds))
+    finally:
+        service.stop()
+    return {"customers": len(rows), "load_seconds": round(load_seconds, 1),
+            "full_evaluation": full, "event_to_webhook": latency, "logs": str(logs)}  # fmt: skip
+
+
+def main(settings: Settings, customers: int, rate: int, seconds: float, seed: int,
+         fresh: bool) -> int:  # fmt: skip
+    if not fresh:
+        print("graphcdp bench segments: it clears the graph: pass --fresh", file=sys.stderr)
+        return 2
+    print(json.dumps(run(settings, customers, rate, seconds, seed)))
+    return 0
