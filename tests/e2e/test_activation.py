@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from graphcdp.settings import Settings
-from tests.e2e.conftest import ADMIN
+from tests.e2e.calls import graphql, send
 
 SECRET = "whsec-test"
 
@@ -50,20 +49,6 @@ def receiver() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/hook"
     server.shutdown()
     server.server_close()
-
-
-def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
-                       headers=ADMIN, timeout=30)  # fmt: skip
-    assert reply.status_code == 200, reply.text
-    body: dict[str, Any] = reply.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def _send(base: str, settings: Settings, kind: str, call: dict[str, Any]) -> None:
-    key = next(iter(settings.parsed_write_keys()))
-    assert httpx.post(f"{base}/v1/{kind}", auth=(key, ""), json=call, timeout=10).status_code == 200
 
 
 def _deltas(segment_id: str) -> list[dict[str, Any]]:
@@ -103,24 +88,24 @@ def test_a_webhook_gets_the_enter_then_the_exit_each_once(
     buy, refund = f"Order Completed {tag}", f"Refund Requested {tag}"
     definition = {"rule": {"all": [{"performed": buy, "atLeast": 2},
                                    {"notPerformed": refund}]}}  # fmt: skip
-    segment = _graphql(service, CREATE, name=f"Buyers {tag}",
+    segment = graphql(service, CREATE, name=f"Buyers {tag}",
                        definition=definition)["createSegment"]["segment"]["id"]  # fmt: skip
-    hook = _graphql(service, DESTINATION, input={"name": f"CRM {tag}", "kind": "WEBHOOK",
+    hook = graphql(service, DESTINATION, input={"name": f"CRM {tag}", "kind": "WEBHOOK",
                                                  "url": receiver, "secret": SECRET})  # fmt: skip
     assert hook["createDestination"]["kind"] == "WEBHOOK"
-    active = _graphql(service, ACTIVATE, s=segment, d=hook["createDestination"]["id"],
+    active = graphql(service, ACTIVATE, s=segment, d=hook["createDestination"]["id"],
                       mode="REALTIME")["activateSegment"]  # fmt: skip
     assert active == {"__typename": "Activation", "mode": "REALTIME", "cursor": 0,
                       "initial": True}  # fmt: skip
     user = f"buyer-{tag}"
-    _send(service, settings, "identify", {"userId": user, "traits": {
+    send(service, settings, "identify", {"userId": user, "traits": {
         "email": f"{tag}@x.example", "firstName": "Ola"}})  # fmt: skip
     for _ in range(2):
-        _send(service, settings, "track", {"userId": user, "event": buy})
+        send(service, settings, "track", {"userId": user, "event": buy})
     [enter] = _wait(lambda: _deltas(segment))
     assert enter["type"] == "enter"
     assert enter["fields"] == {"email": f"{tag}@x.example", "first_name": "Ola"}
-    _send(service, settings, "track", {"userId": user, "event": refund})
+    send(service, settings, "track", {"userId": user, "event": refund})
     both = _wait(lambda: d if len(d := _deltas(segment)) >= 2 else None)
     assert [(d["type"], d["customer_id"]) for d in both] == [
         ("enter", enter["customer_id"]), ("exit", enter["customer_id"])]  # fmt: skip
@@ -128,30 +113,30 @@ def test_a_webhook_gets_the_enter_then_the_exit_each_once(
     assert len(_deltas(segment)) == 2
     # The same segment to files, scheduled hourly: a second buyer enters, and syncNow writes
     # that one enter to a CSV file.
-    files = _graphql(service, DESTINATION, input={"name": f"Files {tag}", "kind": "FILE",
+    files = graphql(service, DESTINATION, input={"name": f"Files {tag}", "kind": "FILE",
                                                   "directory": str(tmp_path)})  # fmt: skip
     file_id = files["createDestination"]["id"]
-    _graphql(service, ACTIVATE, s=segment, d=file_id, mode="SCHEDULED", every=3600)
+    graphql(service, ACTIVATE, s=segment, d=file_id, mode="SCHEDULED", every=3600)
     runs = """query ($s: ID!) { syncRuns(segmentId: $s) { mode entered exited }
       activations(segmentId: $s) { mode delivered initial } }"""
     # The worker sends a new activation's starting audience (nobody) at once; after that,
     # hourly: what happens next waits for the hour, or for syncNow.
-    _wait(lambda: all(not a["initial"] for a in _graphql(service, runs, s=segment)["activations"]))
-    _send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
-    _send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
+    _wait(lambda: all(not a["initial"] for a in graphql(service, runs, s=segment)["activations"]))
+    send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
+    send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
     members = """query ($id: ID!) { segment(id: $id) { memberCount } }"""
-    _wait(lambda: _graphql(service, members, id=segment)["segment"]["memberCount"] == 1)
+    _wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 1)
     sync = """mutation ($s: ID!, $d: ID!) { syncNow(segmentId: $s, destinationId: $d) {
       __typename ... on SyncRun { entered exited failed } } }"""
-    ran = _graphql(service, sync, s=segment, d=file_id)["syncNow"]
+    ran = graphql(service, sync, s=segment, d=file_id)["syncNow"]
     assert ran == {"__typename": "SyncRun", "entered": 1, "exited": 0, "failed": 0}
     [written] = list(tmp_path.glob(f"{segment}__*.csv"))
     with written.open() as f:
         rows = list(csv.DictReader(f))
     assert [(r["type"], json.loads(r["fields"])) for r in rows] == [("enter", {})]
-    data = _graphql(service, runs, s=segment)
+    data = graphql(service, runs, s=segment)
     assert {"mode": "manual", "entered": 1, "exited": 0} in data["syncRuns"]
     assert sorted(a["mode"] for a in data["activations"]) == ["REALTIME", "SCHEDULED"]
-    bad = _graphql(service, DESTINATION, input={"name": "x", "kind": "WEBHOOK", "url": "nope"})
+    bad = graphql(service, DESTINATION, input={"name": "x", "kind": "WEBHOOK", "url": "nope"})
     assert bad["createDestination"] == {"__typename": "ActivationInvalid", "field": "url",
                                         "reason": "expected an http(s) URL"}  # fmt: skip

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
-
-import httpx
 
 from graphcdp.settings import Settings
-from tests.e2e.conftest import ADMIN
+from tests.e2e.calls import graphql, send
 
 BROWSE = """
 query ($user: String!, $other: ID!) {
@@ -28,45 +25,30 @@ query ($user: String!, $other: ID!) {
 }"""
 
 
-def _send(base: str, settings: Settings, kind: str, call: dict[str, Any]) -> None:
-    key = next(iter(settings.parsed_write_keys()))
-    reply = httpx.post(f"{base}/v1/{kind}", auth=(key, ""), json=call, timeout=10)
-    assert reply.status_code == 200, reply.text
-
-
-def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
-                       headers=ADMIN, timeout=10)  # fmt: skip
-    assert reply.status_code == 200, reply.text
-    body: dict[str, Any] = reply.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 def test_people_sharing_a_device_and_a_household_are_related_not_merged(
     service: str, settings: Settings
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     device = {"device": {"id": f"tablet-{tag}", "type": "android"}}
     for who in ("ann", "bob", "cat"):
-        _send(service, settings, "identify", {
+        send(service, settings, "identify", {
             "userId": f"{who}-{tag}", "traits": {"email": f"{who}.{tag}@example.com"},
             "context": device if who != "cat" else {},
         })  # fmt: skip
     for who in ("ann", "cat"):
-        _send(service, settings, "group", {
+        send(service, settings, "group", {
             "userId": f"{who}-{tag}", "groupId": f"home-{tag}",
             "traits": {"type": "household", "name": "The Smiths"},
         })  # fmt: skip
     for n, name in enumerate(["Order Completed", "Product Viewed", "Order Completed"] * 2):
-        _send(service, settings, "track", {
+        send(service, settings, "track", {
             "userId": f"ann-{tag}", "event": name, "properties": {"n": n},
             "timestamp": f"2026-11-2{n}T12:00:00.000Z",
         })  # fmt: skip
     deadline = time.monotonic() + 30
     while True:
-        bob = _graphql(service, BROWSE, user=f"bob-{tag}", other="none")["customer"]
-        data = _graphql(service, BROWSE, user=f"ann-{tag}", other=bob["id"] if bob else "none")
+        bob = graphql(service, BROWSE, user=f"bob-{tag}", other="none")["customer"]
+        data = graphql(service, BROWSE, user=f"ann-{tag}", other=bob["id"] if bob else "none")
         ann = data["customer"]
         newest = ann["events"]["edges"][:1] if ann else []
         # The last track call (n = 5) applied means every earlier one is (one partition key).
@@ -82,7 +64,7 @@ def test_people_sharing_a_device_and_a_household_are_related_not_merged(
         time.sleep(0.3)
     assert ann["id"] != bob["id"]  # user ids are strong: a shared tablet never merges people
     assert ann["related"] == [{"customer": {"id": bob["id"]}, "hops": 1, "via": f"tablet-{tag}"}]
-    cat = _graphql(service, BROWSE, user=f"cat-{tag}", other="none")["customer"]
+    cat = graphql(service, BROWSE, user=f"cat-{tag}", other="none")["customer"]
     assert ann["household"] == [{"customer": {"id": cat["id"]}}]
     assert [e["node"] for e in ann["events"]["edges"]] == [
         {"name": "Order Completed", "properties": {"n": 5}},
@@ -90,9 +72,9 @@ def test_people_sharing_a_device_and_a_household_are_related_not_merged(
     ]
     assert ann["groups"] == [{"id": f"home-{tag}", "household": True,
                               "traits": {"type": "household", "name": "The Smiths"}}]  # fmt: skip
-    path = _graphql(service, BROWSE, user=f"ann-{tag}", other=ann["id"])
+    path = graphql(service, BROWSE, user=f"ann-{tag}", other=ann["id"])
     assert path["identityPath"] == [{"label": "Customer"}]
-    data = _graphql(
+    data = graphql(
         service, "query ($a: ID!, $b: ID!) { identityPath(from: $a, to: $b) { label via } }",
         a=ann["id"], b=bob["id"],
     )  # fmt: skip

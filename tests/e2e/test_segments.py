@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from graphcdp.settings import Settings
+from tests.e2e.calls import graphql, send
 from tests.e2e.conftest import ADMIN
 
 CREATE = """mutation ($name: String!, $definition: JSON!) {
@@ -26,21 +26,6 @@ CREATE = """mutation ($name: String!, $definition: JSON!) {
   } }"""
 SEGMENTS_OF = """query ($user: String!) {
   customer(identifier: {type: USER_ID, value: $user}) { id segments { segmentId name since } } }"""
-
-
-def _send(base: str, settings: Settings, kind: str, call: dict[str, Any]) -> None:
-    key = next(iter(settings.parsed_write_keys()))
-    reply = httpx.post(f"{base}/v1/{kind}", auth=(key, ""), json=call, timeout=10)
-    assert reply.status_code == 200, reply.text
-
-
-def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
-    reply = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
-                       headers=ADMIN, timeout=30)  # fmt: skip
-    assert reply.status_code == 200, reply.text
-    body: dict[str, Any] = reply.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 @contextlib.contextmanager
@@ -69,7 +54,7 @@ def _membership(ws: ClientConnection) -> dict[str, Any]:
 def _segments_of(base: str, user: str, wanted: Any, timeout: float = 20) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
-        customer = _graphql(base, SEGMENTS_OF, user=user)["customer"]
+        customer = graphql(base, SEGMENTS_OF, user=user)["customer"]
         segments = customer["segments"] if customer else None
         if segments is not None and wanted(segments):
             return list(segments)
@@ -85,21 +70,21 @@ def test_members_enter_and_leave_with_each_event(service: str, settings: Setting
          "where": [{"property": "revenue", "op": "gte", "value": 20}]},
         {"notPerformed": refund, "withinDays": 30},
     ]}}  # fmt: skip
-    saved = _graphql(service, CREATE, name=f"Loyal {tag}", definition=definition)["createSegment"]
+    saved = graphql(service, CREATE, name=f"Loyal {tag}", definition=definition)["createSegment"]
     assert saved["__typename"] == "SegmentSaved", saved
     segment = saved["segment"]
     assert (saved["entered"], segment["version"], segment["memberCount"]) == (0, 1, 0)
     user = f"shopper-{tag}"
     with _watch_segment(service, segment["id"]) as ws:
-        _send(service, settings, "identify",
+        send(service, settings, "identify",
               {"userId": user, "traits": {"email": f"{tag}@x.example"}})  # fmt: skip
         for revenue in (30, 5, 45):
-            _send(service, settings, "track", {"userId": user, "event": buy,
+            send(service, settings, "track", {"userId": user, "event": buy,
                                                "properties": {"revenue": revenue}})  # fmt: skip
         [member] = _segments_of(service, user, lambda s: len(s) == 1)
         assert (member["segmentId"], member["name"]) == (segment["id"], f"Loyal {tag}")
-        customer = _graphql(service, SEGMENTS_OF, user=user)["customer"]["id"]
-        _send(service, settings, "track", {"userId": user, "event": refund})
+        customer = graphql(service, SEGMENTS_OF, user=user)["customer"]["id"]
+        send(service, settings, "track", {"userId": user, "event": refund})
         _segments_of(service, user, lambda s: s == [])
         # The subscriber heard the enter, then the exit, each once.
         heard = [_membership(ws), _membership(ws)]
@@ -111,17 +96,17 @@ def test_members_enter_and_leave_with_each_event(service: str, settings: Setting
     # A new version without the refund rule takes the customer back at once.
     update = """mutation ($id: ID!, $definition: JSON!) { updateSegment(id: $id,
       definition: $definition) { ... on SegmentSaved { entered segment { version } } } }"""
-    data = _graphql(service, update, id=segment["id"],
+    data = graphql(service, update, id=segment["id"],
                     definition={"rule": definition["rule"]["all"][0]})  # fmt: skip
     assert data["updateSegment"] == {"entered": 1, "segment": {"version": 2}}
     members = """query ($id: ID!) { segment(id: $id) { memberCount
       members(first: 5) { totalCount edges { node { id } } } } }"""
-    listed = _graphql(service, members, id=segment["id"])["segment"]
+    listed = graphql(service, members, id=segment["id"])["segment"]
     assert listed["memberCount"] == listed["members"]["totalCount"] == 1
-    deleted = _graphql(service, """mutation ($id: ID!) { deleteSegment(id: $id) {
+    deleted = graphql(service, """mutation ($id: ID!) { deleteSegment(id: $id) {
       ... on SegmentDeleted { exited } } }""", id=segment["id"])  # fmt: skip
     assert deleted["deleteSegment"] == {"exited": 1}
-    assert _graphql(service, members, id=segment["id"])["segment"] is None
+    assert graphql(service, members, id=segment["id"])["segment"] is None
 
 
 def test_an_invalid_definition_names_its_bad_node_and_a_preview_saves_nothing(
@@ -129,12 +114,12 @@ def test_an_invalid_definition_names_its_bad_node_and_a_preview_saves_nothing(
 ) -> None:
     bad = {"rule": {"any": [{"attribute": "city", "op": "eq", "value": "Oslo"},
                             {"performed": "Buy", "atLeast": "two"}]}}  # fmt: skip
-    saved = _graphql(service, CREATE, name="Bad", definition=bad)["createSegment"]
+    saved = graphql(service, CREATE, name="Bad", definition=bad)["createSegment"]
     assert saved == {"__typename": "SegmentInvalid", "path": "rule.any[1].atLeast",
                      "reason": "expected a whole number from 1 to 10000"}  # fmt: skip
     preview = """mutation ($definition: JSON!) { previewSegment(definition: $definition) {
       ... on SegmentPreview { count sample { id } } ... on SegmentInvalid { path } } }"""
     tag = uuid.uuid4().hex[:10]
-    data = _graphql(service, preview, definition={"rule": {"attribute": "city", "op": "eq",
+    data = graphql(service, preview, definition={"rule": {"attribute": "city", "op": "eq",
                                                           "value": f"Nowhere {tag}"}})  # fmt: skip
     assert data["previewSegment"] == {"count": 0, "sample": []}

@@ -15,18 +15,13 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from graphcdp.settings import Settings
+from tests.e2e.calls import send
 from tests.e2e.conftest import ADMIN
 
 CHANGED = """subscription ($id: ID!) {
   customerChanged(id: $id) { id requestedId recordCount identifiers { type value } } }"""
 BY_ID = """query ($t: IdentifierType!, $v: String!) {
   customer(identifier: {type: $t, value: $v}) { id } }"""
-
-
-def _send(base: str, settings: Settings, kind: str, call: dict[str, Any]) -> None:
-    key = next(iter(settings.parsed_write_keys()))
-    reply = httpx.post(f"{base}/v1/{kind}", auth=(key, ""), json=call, timeout=10)
-    assert reply.status_code == 200, reply.text
 
 
 def _customer_of(base: str, user: str, type_: str = "USER_ID") -> str:
@@ -72,18 +67,18 @@ def _until(ws: ClientConnection, wanted: Any, timeout: float = 15) -> dict[str, 
 def test_a_subscriber_hears_an_event_and_follows_a_merge(service: str, settings: Settings) -> None:
     tag = uuid.uuid4().hex[:10]
     first = {"userId": f"old-{tag}", "traits": {"email": f"old.{tag}@example.com"}}
-    _send(service, settings, "identify", first)
+    send(service, settings, "identify", first)
     old = _customer_of(service, f"old-{tag}")
     second = {"anonymousId": f"anon-{tag}", "traits": {"firstName": "Ola"}}
-    _send(service, settings, "identify", second)
+    send(service, settings, "identify", second)
     new = _customer_of(service, f"anon-{tag}", "ANONYMOUS_ID")
     with _subscribe(service, old) as on_old, _subscribe(service, new) as on_new:
         time.sleep(0.5)  # the subscriptions are registered
-        _send(service, settings, "identify", {"userId": f"old-{tag}", "traits": {"city": "Oslo"}})
+        send(service, settings, "identify", {"userId": f"old-{tag}", "traits": {"city": "Oslo"}})
         seen = _until(on_old, lambda c: c["recordCount"] == 2)
         assert seen["id"] == old
         # The anonymous visitor was the first customer all along: one person, merged.
-        _send(service, settings, "alias", {"userId": f"old-{tag}", "previousId": f"anon-{tag}"})
+        send(service, settings, "alias", {"userId": f"old-{tag}", "previousId": f"anon-{tag}"})
         merged = _until(on_new, lambda c: c["id"] != new or c["recordCount"] > 1)
         assert merged["requestedId"] == new
         values = {i["value"] for i in merged["identifiers"]}
