@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from graph.cache import CHANNEL, PREFIX, ProfileCache
 from graphcdp.settings import Settings
+from ingest.producer import changes_consumer
 from resolvers.hub import ChangeHub
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,7 @@ async def follow_changes(
     settings: Settings, cache: ProfileCache, redis: Any, hub: ChangeHub | None = None
 ) -> AsyncIterator[None]:
     """Run both listeners while the app lives; they stop with it."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=settings.cache_group,
-        auto_offset_reset="latest",
-        enable_auto_commit=False,
-    )
+    consumer = changes_consumer(settings, settings.cache_group)
     await consumer.start()
     tasks = [
         asyncio.create_task(_from_kafka(consumer, settings.topics.changes, cache, redis),

@@ -34,6 +34,7 @@ from api.invalidation import changed_customers
 from graph.search import SearchIndex, SearchUnavailable, sync
 from graph.search.documents import DocumentSource
 from graphcdp.settings import Settings
+from ingest.producer import changes_consumer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,12 +75,7 @@ async def follow_for_search(
     settings: Settings, reader: DocumentSource, index: SearchIndex, stats: FollowerStats
 ) -> AsyncIterator[None]:
     """Index changed customers while the app lives."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=settings.search_group,
-        auto_offset_reset="latest",
-        enable_auto_commit=False,
-    )
+    consumer = changes_consumer(settings, settings.search_group)
     await consumer.start()
     consumer.subscribe([settings.topics.changes], listener=_Assigned(consumer, stats))
     task = asyncio.create_task(_follow(consumer, reader, index, stats), name="search-follower")

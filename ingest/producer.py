@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from graphcdp.settings import Settings
 from ingest.spec import Envelope
@@ -74,3 +74,16 @@ class EventProducer:
         ]
         for future in futures:
             await future
+
+
+def changes_consumer(settings: Settings, group_id: str) -> AIOKafkaConsumer:
+    """A consumer of ``cdp.changes`` for one of the groups that follow it (the caches', the
+    search index's, the segments'): offsets committed by hand after the work, and a new group
+    starts at the topic's end (what came before is in the graph already). Not yet started or
+    subscribed."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+    )

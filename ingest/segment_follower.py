@@ -39,6 +39,7 @@ from neo4j.exceptions import Neo4jError
 from graph.model import now_iso
 from graph.repository.segments import SegmentRepository
 from graphcdp.settings import Settings
+from ingest.producer import changes_consumer
 from segments.definition import (
     All,
     AnyOf,
@@ -148,11 +149,8 @@ async def follow_segments(
     settings: Settings, repo: SegmentRepository, producer: Publisher
 ) -> AsyncIterator[None]:
     """Run the follower while the block runs."""
-    consumer = AIOKafkaConsumer(
-        settings.topics.changes, bootstrap_servers=settings.kafka_bootstrap,
-        group_id=settings.segment_group, enable_auto_commit=False,
-        auto_offset_reset="latest",
-    )  # fmt: skip
+    consumer = changes_consumer(settings, settings.segment_group)
+    consumer.subscribe([settings.topics.changes])
     await consumer.start()
     task = asyncio.create_task(_run(consumer, repo, producer, settings), name="segments")
     try:
