@@ -10,11 +10,12 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from activation.model import SIGNATURE_HEADER, Delta, Destination, body, signature
+from graph.model import now_iso
 
 
 class DeliveryError(Exception):
@@ -54,6 +55,56 @@ class WebhookSender:
             return
         permanent = reply.status_code // 100 == 4 and reply.status_code != 429
         raise DeliveryError(f"HTTP {reply.status_code}: {reply.text[:200]}", permanent)
+
+
+async def notify_erasure(
+    client: httpx.AsyncClient, destination: Destination, customer_id: str, erasure_id: str,
+    at: str, attempts: int = 3,
+) -> bool:  # fmt: skip
+    """Tell a webhook destination with an ``erasure_url`` that a customer was erased: a
+    ``DELETE`` (``{customer_id}`` in the URL replaced) whose JSON body names the customer and
+    the erasure (no PII), signed as deliveries are, the erasure id in ``X-GraphCDP-Delivery``.
+    Tried ``attempts`` times on 429, 5xx and network errors. True once a 2xx answered;
+    False when it did not or the destination has no erasure URL (the caller dead-letters)."""
+    url = destination.config.get("erasure_url")
+    if destination.kind != "webhook" or not url:
+        return False
+    payload = json.dumps({"type": "customer.erased", "customer_id": customer_id,
+                          "erasure_id": erasure_id, "at": at}).encode()  # fmt: skip
+    headers = {"content-type": "application/json", "x-graphcdp-delivery": erasure_id}
+    if destination.secret:
+        headers[SIGNATURE_HEADER] = signature(destination.secret, payload)
+    for attempt in range(attempts):
+        try:
+            target = url.replace("{customer_id}", customer_id)
+            reply = await client.request(
+                "DELETE", target, content=payload, headers=headers, timeout=10.0
+            )
+        except httpx.HTTPError:
+            reply = None
+        if reply is not None and reply.status_code // 100 == 2:
+            return True
+        if reply is not None and reply.status_code // 100 == 4 and reply.status_code != 429:
+            return False
+        await asyncio.sleep(0.5 * 2**attempt)
+    return False
+
+
+def erasure_notifier(
+    destinations: Callable[[list[str]], Awaitable[list[dict[str, Any]]]],
+    client: httpx.AsyncClient,
+) -> Callable[[str, str, str], Awaitable[bool]]:
+    """privacy.erase's ``notify``: the destination read by id (``destinations``, e.g.
+    ActivationRepository.destinations), then :func:`notify_erasure`."""
+
+    async def notify(destination_id: str, customer_id: str, erasure_id: str) -> bool:
+        rows = await destinations([destination_id])
+        if not rows:
+            return False
+        return await notify_erasure(client, Destination.from_row(rows[0]), customer_id,
+                                    erasure_id, now_iso())  # fmt: skip
+
+    return notify
 
 
 Produce = Callable[[str, bytes, bytes], Awaitable[None]]  # (topic, value, key), acks=all

@@ -59,7 +59,10 @@ def check_config(kind: str, config: Mapping[str, str | None]) -> dict[str, str]:
         url = config.get("url") or ""
         if not re.match(r"^https?://[^\s/]+", url):
             raise InvalidDestination("url", "expected an http(s) URL")
-        return {"url": url}
+        erasure = config.get("erasure_url") or ""
+        if erasure and not re.match(r"^https?://[^\s/]+", erasure):
+            raise InvalidDestination("erasureUrl", "expected an http(s) URL")
+        return {"url": url, "erasure_url": erasure} if erasure else {"url": url}
     if kind == "kafka":
         topic = config.get("topic") or ""
         if not _TOPIC.match(topic):

@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
@@ -37,8 +38,10 @@ from graph.repository import (
     hash_secret,
 )
 from graph.repository.activations import ActivationRepository
+from graph.repository.privacy import PrivacyRepository
 from graph.repository.segments import SegmentRepository
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
+from graphcdp.local_key import privacy_key
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
 from ingest.activation_loop import senders_for
@@ -46,11 +49,13 @@ from ingest.http import IngestStats, tracking_routes
 from ingest.producer import EventProducer
 from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
+from privacy.suppression import Suppressor
 from resolvers.audit.trail import AuditLog
 from resolvers.context import Context
 from resolvers.customer.loaders import Loaders
 from resolvers.hub import ChangeHub
 from resolvers.metrics import OPERATIONS
+from resolvers.privacy.services import PrivacyServices
 from resolvers.schema import make_schema
 
 logger = logging.getLogger(__name__)
@@ -72,7 +77,8 @@ class GraphQLApp(GraphQL[Context, None]):
             loaders=Loaders(state.profiles, state.related, state.segments), hub=state.hub,
             segments=state.segments, activations=state.activations, senders=state.senders,
             dead_letter=state.dead_letter,
-            search=state.search, predicted=state.predicted,
+            search=state.search, predicted=state.predicted, privacy=state.privacy,
+            opt_in=state.opt_in,
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
@@ -93,7 +99,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.related = RelatedRepository(driver, settings.neo4j_database)
         app.state.hub = ChangeHub()
         app.state.segments = SegmentRepository(driver, settings.neo4j_database)
-        app.state.activations = ActivationRepository(driver, settings.neo4j_database)
+        app.state.activations = ActivationRepository(
+            driver, settings.neo4j_database, settings.opt_in_purposes()
+        )
         deliveries = httpx.AsyncClient()  # syncNow's webhooks
         app.state.senders = senders_for(deliveries, producer)
 
@@ -101,6 +109,12 @@ def create_app(settings: Settings) -> Starlette:
             await producer.dead_letter([dict(record)])
 
         app.state.dead_letter = dead_letter
+        app.state.opt_in = settings.opt_in_purposes()
+        app.state.privacy = PrivacyServices(
+            PrivacyRepository(driver, settings.neo4j_database),
+            Suppressor(privacy_key(settings)).hash,
+            erasure_notifier(app.state.activations.destinations, deliveries),
+        )
         topics = settings.topics
         app.state.lag = ConsumerLag(settings.kafka_bootstrap, {
             settings.worker_group: (topics.events, topics.records),

@@ -33,7 +33,7 @@ SEGMENTS = PREFIX + "segments"  # Redis channel of segment enters and exits, for
 # Fields of a change message that name a customer whose profile it changes (ingest.worker's
 # and the split mutation's messages).
 _ID_FIELDS = ("customer_id", "merged", "split_from")
-_LIST_FIELDS = ("parts",)
+_LIST_FIELDS = ("parts", "erased_ids")
 
 
 def changed_customers(change: dict[str, Any]) -> set[str]:

@@ -140,6 +140,16 @@ class ProfileCache:
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
+    async def forget_identifiers(self, keys: Iterable[str]) -> None:
+        """Drop the identifier pointers of ``keys`` here and in Redis (an erasure: their
+        names hold the values). Other processes' in-memory pointers lapse within
+        ``local_ttl``; each is checked against its profile, which is gone, on every use."""
+        names = ["identifier:" + k for k in sorted(set(keys))]
+        for name in names:
+            self._pointers.pop(name, None)
+        if names:
+            await self._redis.delete(*(PREFIX + n for n in names))
+
     def forget(self, customer_ids: Iterable[str]) -> None:
         """Forget the customers' profiles in this process only (a pub/sub message)."""
         for customer_id in customer_ids:

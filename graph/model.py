@@ -112,6 +112,23 @@ class EventData:
     plan_version: str | None = None
 
 
+ConsentStatus = Literal["granted", "denied", "revoked"]
+CONSENT_STATUSES: tuple[ConsentStatus, ...] = ("granted", "denied", "revoked")
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """A person's choice for one purpose (analytics, marketing ...), as stated at ``at`` by
+    ``source``. The latest change of a purpose is the customer's consent for it (see
+    privacy.consent); every change is kept as the consent history."""
+
+    purpose: str
+    status: ConsentStatus
+    at: str
+    source: str
+    expires_at: str | None = None
+
+
 @dataclass(frozen=True)
 class Observation:
     """One message about a person: an identify call, a CRM row, a track call ...
@@ -135,6 +152,8 @@ class Observation:
     # (Record property, key) pairs the probabilistic model finds this record by
     # (matching.features.blocking_keys); empty when it states nothing the model compares.
     blocking: tuple[tuple[str, str], ...] = ()
+    # Consent the message states (``context.consent``; privacy.consent.from_context).
+    consents: tuple[ConsentChange, ...] = ()
 
     def person(self) -> tuple[set[str], set[str]]:
         """The folded first name and the birth date this states (empty sets when silent)."""

@@ -105,6 +105,31 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    from dataclasses import asdict
+
+    from privacy import jobs
+
+    if args.action == "erase":
+        try:
+            erased = asyncio.run(jobs.erase(settings, args.customer, args.reference))
+        except ValueError as err:
+            print(f"graphcdp privacy erase: {err}", file=sys.stderr)
+            return 2
+        if erased is None:
+            print(f"graphcdp privacy erase: no customer {args.customer!r}", file=sys.stderr)
+            return 1
+        jobs.write_json(asdict(erased), None, sys.stdout)
+        return 0
+    doc = asyncio.run(jobs.export(settings, args.customer))
+    if doc is None:
+        print(f"graphcdp privacy export: no customer {args.customer!r}", file=sys.stderr)
+        return 1
+    jobs.write_json(doc, args.out, sys.stdout)
+    return 0
+
+
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
     from graphcdp.dev import run_dev
 
@@ -139,23 +164,31 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _events(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
+    from datetime import UTC, datetime
 
     from graph.driver import open_driver
-    from graph.model import days_ago_iso
     from graph.repository import EventRepository
+    from privacy.retention import Retention
 
     days = args.days or settings.event_retention_days
-    cutoff = days_ago_iso(days)
+    retention = Retention(days, settings.retention().rules)
+    cutoffs = retention.query_params(datetime.now(UTC))
 
     async def prune() -> int:
         driver = await open_driver(settings)
         try:
-            return await EventRepository(driver, settings.neo4j_database).prune(cutoff, args.batch)
+            return await EventRepository(driver, settings.neo4j_database).prune(cutoffs, args.batch)
         finally:
             await driver.close()
 
     deleted = asyncio.run(prune())
-    print(f"graphcdp events: deleted {deleted} events older than {cutoff} ({days} days)")
+    rules = (
+        f" and {len(retention.rules)} rule(s) of GRAPHCDP_EVENT_RETENTION"
+        if retention.rules
+        else ""
+    )
+    print(f"graphcdp events: deleted {deleted} events past their retention ({days} days by "
+          f"default{rules})")  # fmt: skip
     return 0
 
 
@@ -671,7 +704,9 @@ def _parser() -> argparse.ArgumentParser:
 
     events = sub.add_parser("events", help="event housekeeping")
     events.add_argument("action", choices=["prune"])
-    events.add_argument("--days", type=int, help="keep this many days (default: the setting)")
+    events.add_argument(
+        "--days", type=int, help="the default days (default: the setting); rules still apply"
+    )
     events.add_argument("--batch", type=int, default=10_000, help="events per transaction")
     events.set_defaults(handler=_events)
 
@@ -826,6 +861,18 @@ def _parser() -> argparse.ArgumentParser:
     revoke = apikey_sub.add_parser("revoke", help="refuse a key from now on (within 10 s)")
     revoke.add_argument("name")
     apikey.set_defaults(handler=_apikey)
+
+    privacy = sub.add_parser("privacy", help="data-subject requests: erase or export a person")
+    privacy_sub = privacy.add_subparsers(dest="action", required=True)
+    erase = privacy_sub.add_parser(
+        "erase", help="forget a customer everywhere, suppress its identifiers (irreversible)"
+    )
+    erase.add_argument("--customer", required=True, help="its id (or an id merged into it)")
+    erase.add_argument("--reference", help="the request's ticket id, kept in the audit log")
+    export = privacy_sub.add_parser("export", help="everything held about a customer, as JSON")
+    export.add_argument("--customer", required=True, help="its id (or an id merged into it)")
+    export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+    privacy.set_defaults(handler=_privacy)
 
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])

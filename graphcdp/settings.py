@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from matching.normalise import NormaliseOptions
 from matching.rules import DEFAULT_RULES, IdentityRules, load_rules
+from privacy.consent import purpose_name
+from privacy.retention import Retention
 from traits.computed import Trait, load_traits, predicted_names
 
 if TYPE_CHECKING:
@@ -85,6 +87,10 @@ class Settings:
     worker_group: str = "graphcdp-worker"
     worker_batch: int = 500
     event_retention_days: int = 90
+    # Retention rules by call type, event name and source ("type:page=30,source:kiosk=7";
+    # privacy/retention.py), and how often the worker deletes events past their retention.
+    event_retention: str = ""
+    retention_interval_seconds: int = 3600
     # A tracking plan (YAML or JSON: JSON Schemas per event, mode per source), or none.
     tracking_plan: Path | None = None
     # Identity rules (YAML: limits, priorities, degree caps, blocked values per identifier
@@ -135,6 +141,12 @@ class Settings:
     jwt_secret: str | None = None
     env: str = "development"
     query_cost_limit: int = 5000
+    # Privacy: the consent purposes that need an explicit grant before a destination may
+    # receive a customer (comma-separated; others are allowed unless denied or revoked), and
+    # the HMAC key of the suppression hashes of erased identifiers (none: one made once and
+    # kept in the state directory, `.stack/privacy-key`; every process must share it).
+    consent_opt_in: str = ""
+    privacy_key: str | None = None
     topics: Topics = field(default_factory=Topics)
 
     @classmethod
@@ -156,6 +168,17 @@ class Settings:
             values[f.name] = _PARSERS.get(f.name, _text)(var, raw.strip())
         settings = cls(**values)  # type: ignore[arg-type]
         settings.parsed_write_keys()  # validate early
+        try:
+            settings.retention()
+        except ValueError as err:
+            raise SettingsError(PREFIX + "EVENT_RETENTION", settings.event_retention,
+                                str(err)) from None  # fmt: skip
+        try:
+            settings.opt_in_purposes()
+        except ValueError as err:
+            raise SettingsError(
+                PREFIX + "CONSENT_OPT_IN", settings.consent_opt_in, str(err)
+            ) from None
         return settings
 
     def parsed_write_keys(self) -> dict[str, str]:
@@ -182,6 +205,14 @@ class Settings:
     def normalise_options(self) -> NormaliseOptions:
         """How identifiers are normalised in this deployment (ingest and lookups alike)."""
         return NormaliseOptions(self.phone_region, self.email_provider_rules)
+
+    def retention(self) -> Retention:
+        """The event retention: the rules of ``event_retention`` over the default days."""
+        return Retention.parse(self.event_retention, self.event_retention_days)
+
+    def opt_in_purposes(self) -> frozenset[str]:
+        """The purposes of ``consent_opt_in``, folded as consent purposes are."""
+        return frozenset(purpose_name(p) for p in self.consent_opt_in.split(",") if p.strip())
 
     def trait_definitions(self) -> tuple[Trait, ...]:
         """The computed traits: the defaults, or the file of ``traits``."""
@@ -363,6 +394,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "api_workers": _int_between(1, 64),
     "worker_batch": _int_between(1, 10_000),
     "event_retention_days": _int_between(1, 36_500),
+    "retention_interval_seconds": _int_between(1, 7 * 86_400),
     "tracking_plan": _path,
     "identity_rules": _path,
     "traits": _path,

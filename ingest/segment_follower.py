@@ -87,6 +87,8 @@ def plan(changes: Sequence[object], definitions: dict[str, Definition]) -> dict[
         kind, customer = change.get("type"), change.get("customer_id")
         if not isinstance(customer, str) or not isinstance(kind, str):
             continue
+        if kind == "customer.erased":  # gone with its memberships: nothing to evaluate
+            continue
         ids = {customer} | {str(change[k]) for k in ("merged",) if isinstance(change.get(k), str)}
         if kind.startswith("segment."):
             source = change.get("segment_id")

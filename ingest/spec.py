@@ -17,6 +17,7 @@ from typing import Any
 from graph.model import (
     CALL_TYPES,
     CallType,
+    ConsentChange,
     Device,
     EventData,
     FieldError,
@@ -36,6 +37,8 @@ from matching.normalise import (
     normalise_email,
     to_e164,
 )
+from privacy.consent import current
+from privacy.consent import from_context as consent_from
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -233,6 +236,7 @@ def observation(
         plan_version=str(meta["planVersion"]) if meta.get("planVersion") is not None else None,
     )
     golden = _golden(traits, options) if call == "identify" else {}
+    consents = _consents(envelope, context, str(timestamp), meta["source"])
     return Observation(
         record_id=message_id,
         source=meta["source"],
@@ -246,7 +250,28 @@ def observation(
         kind=call,
         event=event,
         always_record=call in ("identify", "alias"),
+        consents=consents,
     )
+
+
+def _consents(
+    envelope: Mapping[str, Any], context: Mapping[str, Any], at: str, source: str
+) -> tuple[ConsentChange, ...]:
+    """Consent stated in ``context.consent`` and, on a track call, ``properties.consent``
+    (privacy.consent); a malformed statement rejects the call, naming the field."""
+    props = envelope.get("properties")
+    stated = [("context.consent", context.get("consent"))]
+    if envelope.get("type") == "track" and isinstance(props, dict):
+        stated.append(("properties.consent", props.get("consent")))
+    try:
+        found = [
+            c
+            for where, value in stated
+            for c in consent_from(value, at=at, source=source, where=where)
+        ]
+    except FieldError as err:
+        raise InvalidEvent(err.field, err.reason) from None
+    return tuple(current(found).values())
 
 
 def _identifiers(

@@ -25,6 +25,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 from aiokafka import (
@@ -38,8 +39,9 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.driver import open_driver
-from graph.model import Observation, days_ago_iso, now_iso
+from graph.model import Observation, now_iso
 from graph.repository import (
+    EventRepository,
     IdentityRepository,
     Planner,
     SettingsRepository,
@@ -48,16 +50,20 @@ from graph.repository import (
 )
 from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
+from graphcdp.local_key import privacy_key
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
 from ingest.activation_loop import follow_activations
 from ingest.planning import model_source, plan_batch
 from ingest.producer import EventProducer
 from ingest.records import record_observation
+from ingest.retention_loop import follow_retention
 from ingest.segment_follower import follow_segments
 from ingest.spec import InvalidEvent, observation
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
 from matching.rules import RulesSource
+from privacy.retention import Retention
+from privacy.suppression import Suppressor
 from traits.jobs import refresh_due
 
 log = logging.getLogger(__name__)
@@ -75,14 +81,16 @@ def parse_batch(
     messages: list[Message],
     records_topic: str,
     options: NormaliseOptions = DEFAULT_OPTIONS,
-    events_since: str = "",
+    retention: Retention | None = None,
+    now: datetime | None = None,
 ) -> Parsed:
     """Split a batch into observations and dead letters (with their causes).
 
-    A message id seen twice in one batch is applied once (the first copy). An event older
-    than ``events_since`` (the retention cutoff) keeps its identity facts but writes no
-    Event node, so replaying a topic never brings back events that retention deleted.
+    A message id seen twice in one batch is applied once (the first copy). An event past its
+    ``retention`` at ``now`` (privacy.retention) keeps its identity facts but writes no Event
+    node, so replaying a topic never brings back events that retention deleted.
     """
+    at = now or datetime.now(UTC)
     parsed = Parsed()
     seen: set[str] = set()
     for message in messages:
@@ -101,7 +109,11 @@ def parse_batch(
         if obs.record_id in seen:
             continue
         seen.add(obs.record_id)
-        if obs.event is not None and obs.timestamp < events_since:
+        if (
+            obs.event is not None
+            and retention is not None
+            and obs.timestamp < retention.cutoff(obs.event.type, obs.event.name, obs.source, at)
+        ):
             obs = dataclasses.replace(obs, event=None)
             parsed.expired += 1
         parsed.observations.append(obs)
@@ -197,7 +209,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     topics = settings.topics
     traits = settings.trait_definitions()
     driver = await open_driver(settings)
-    repo = IdentityRepository(driver, settings.neo4j_database)
+    # Messages of erased people are dropped and counted (privacy.suppression).
+    repo = IdentityRepository(driver, settings.neo4j_database, Suppressor(privacy_key(settings)))
     idle = asyncio.Event()
     idle.set()
     consumer = AIOKafkaConsumer(
@@ -234,7 +247,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         follow_segments(settings, SegmentRepository(driver, settings.neo4j_database), side)
     )
     await followers.enter_async_context(
-        follow_activations(ActivationRepository(driver, settings.neo4j_database), side)
+        follow_retention(
+            EventRepository(driver, settings.neo4j_database),
+            settings.retention(),
+            settings.retention_interval_seconds,
+        )
+    )
+    await followers.enter_async_context(
+        follow_activations(
+            ActivationRepository(driver, settings.neo4j_database, settings.opt_in_purposes()),
+            side,
+        )
     )
     try:
         while not stop.is_set():
@@ -288,7 +311,7 @@ def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> 
         [m for msgs in batches.values() for m in msgs],
         settings.topics.records,
         settings.normalise_options(),
-        days_ago_iso(settings.event_retention_days),
+        settings.retention(),
     )
 
 
@@ -337,8 +360,9 @@ async def _process(
     done = time.monotonic()
     log.info(
         "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d conflicts,"
-        " %d dead, %d expired; neo4j %.0f ms, publish+commit %.0f ms",
+        " %d dead, %d expired, %d suppressed; neo4j %.0f ms, publish+commit %.0f ms",
         len(messages), len(result.written), len(result.events), len(result.skipped),
         len(result.merges), result.conflicts, len(parsed.dead), parsed.expired,
+        len(result.suppressed),
         (written - started) * 1000, (done - written) * 1000,
     )  # fmt: skip

@@ -28,6 +28,7 @@ from resolvers.audit.trail import Access, AuditLog
 from resolvers.customer.loaders import Loaders
 from resolvers.hub import ChangeHub
 from resolvers.identity.operations import ChangePublisher
+from resolvers.privacy.services import PrivacyServices
 from traits.computed import Trait
 
 
@@ -52,6 +53,9 @@ class Context:
     activations: ActivationRepository
     senders: Senders | None = None  # delivery for syncNow (the API's own clients)
     dead_letter: DeadLetter | None = None
+    privacy: PrivacyServices | None = None  # consent, erasure and export
+    # The consent purposes that need an explicit grant (GRAPHCDP_CONSENT_OPT_IN).
+    opt_in: frozenset[str] = frozenset()
     # Traits a customer carries besides the computed ones (`graphcdp predict`'s).
     predicted: tuple[str, ...] = ()
     actor: str = "anonymous"  # who acts: key:<API key name> or jwt:<sub>

@@ -66,6 +66,11 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "Mutation.setIdentityRules": ADMIN,
     "Mutation.splitCustomer": ADMIN,
     "Mutation.decideReview": ADMIN,
+    # Privacy: consent is set by preference centres and the marketing tool; access exports
+    # and erasure are for the people who answer data-subject requests (admins).
+    "Mutation.setConsent": MARKETERS,
+    "Query.exportCustomer": ADMIN,
+    "Mutation.eraseCustomer": ADMIN,
     # A customer's profile each time it changes: as its reads.
     "Subscription.customerChanged": PROFILE_READERS,
     "Subscription.segmentMembershipChanged": PROFILE_READERS,

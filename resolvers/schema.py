@@ -33,6 +33,7 @@ from resolvers.identity.queries import IdentityQueries
 from resolvers.identity.reviews import ReviewMutations, ReviewQueries
 from resolvers.metrics import TimedOperations
 from resolvers.permissions import guard
+from resolvers.privacy.operations import PrivacyMutations, PrivacyQueries
 from resolvers.search.queries import SearchQueries
 from resolvers.segments.changes import SegmentSubscriptions
 from resolvers.segments.queries import SegmentMutations, SegmentQueries
@@ -40,10 +41,11 @@ from resolvers.segments.queries import SegmentMutations, SegmentQueries
 Query = merge_types(
     "Query",
     (CustomerQueries, BrowseQueries, IdentityQueries, ReviewQueries, SearchQueries,
-     SegmentQueries, ActivationQueries, AuditQueries),
+     SegmentQueries, ActivationQueries, AuditQueries, PrivacyQueries),
 )  # fmt: skip
 Mutation = merge_types(
-    "Mutation", (IdentityMutations, ReviewMutations, SegmentMutations, ActivationMutations)
+    "Mutation",
+    (IdentityMutations, ReviewMutations, SegmentMutations, ActivationMutations, PrivacyMutations),
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions, SegmentSubscriptions))
 ROOTS = {"Query": Query, "Mutation": Mutation, "Subscription": Subscription}

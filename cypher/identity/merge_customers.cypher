@@ -1,7 +1,7 @@
 // name: identity.merge_customers
 // returns: merged (one row: the number of merges made; a row per merge would cost the
-// async driver about 130 us each to decode, for callers that never read them). The loser's records, devices, events and
-// groups move to the survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so
+// async driver about 130 us each to decode, for callers that never read them). The loser's records, devices, events,
+// groups and consent changes move to the survivor; the loser stays as a redirect (merged_into, MERGED_INTO) so
 // old ids still answer. Each merge is recorded as an IdentityChange {kind: 'merge'} that
 // KEPT the survivor and ABSORBED the loser, with its cause (rule, model, operator), the
 // record and identifier that joined them, and the actor.
@@ -27,6 +27,11 @@ CALL (s, l) {
 CALL (s, l) {
   MATCH (l)-[old:IN_GROUP]->(g:Group)
   MERGE (s)-[:IN_GROUP]->(g)
+  DELETE old
+}
+CALL (s, l) {
+  MATCH (l)-[old:HAS_CONSENT]->(x:ConsentChange)
+  MERGE (s)-[:HAS_CONSENT]->(x)
   DELETE old
 }
 CALL (s, l) {

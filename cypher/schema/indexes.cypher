@@ -28,3 +28,5 @@ CREATE INDEX membership_change_seq IF NOT EXISTS FOR (n:MembershipChange) ON (n.
 CREATE INDEX sync_run_at IF NOT EXISTS FOR (n:SyncRun) ON (n.segment_id, n.started_at);
 CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
 CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);
+CREATE INDEX membership_change_customer IF NOT EXISTS FOR (n:MembershipChange) ON (n.customer_id);
+CREATE INDEX consent_change_recorded IF NOT EXISTS FOR (n:ConsentChange) ON (n.purpose, n.recorded_at);

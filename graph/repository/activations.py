@@ -14,14 +14,23 @@ from neo4j import AsyncDriver, RoutingControl
 from graph.cypher import q
 from graph.model import now_iso
 
+# Consent changes are read up to this long before a sync (or the due check) starts, so one
+# committed after a read never falls behind the consent cursor.
+CONSENT_SETTLE = timedelta(seconds=2)
+
 
 def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 class ActivationRepository:
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self._driver, self._database = driver, database
+    """``opt_in``: the consent purposes that need an explicit grant (privacy.consent.allows);
+    the audience and delta reads say of each customer whether its consent allows a send."""
+
+    def __init__(
+        self, driver: AsyncDriver, database: str, opt_in: frozenset[str] = frozenset()
+    ) -> None:
+        self._driver, self._database, self._opt_in = driver, database, opt_in
 
     async def save_destination(
         self, name: str, kind: str, config: dict[str, str], secret: str | None,
@@ -53,8 +62,9 @@ class ActivationRepository:
     async def due(self) -> list[tuple[str, str]]:
         """Activations with something to send and no lease held: (segment, destination).
         A scheduled activation is due ``schedule_seconds`` after its last sync."""
-        rows = await self._run("activation.due_activations", read=True,
-                               now=_iso(datetime.now(UTC)))  # fmt: skip
+        now = datetime.now(UTC)
+        rows = await self._run("activation.due_activations", read=True, now=_iso(now),
+                               settled=_iso(now - CONSENT_SETTLE))  # fmt: skip
         return [(s, d) for s, d in rows[0]["due"]] if rows else []
 
     async def claim(
@@ -65,29 +75,45 @@ class ActivationRepository:
             "activation.claim_activation", segment_id=segment_id, destination_id=destination_id,
             owner=owner, now=_iso(now), until=_iso(now + timedelta(seconds=lease_seconds)),
         )  # fmt: skip
-        return dict(rows[0]) if rows else None
+        if not rows:
+            return None
+        return {**rows[0], "consent_upto": _iso(now - CONSENT_SETTLE)}
 
-    async def audience(self, segment_id: str, after: str, limit: int) -> list[dict[str, Any]]:
+    async def consent_changes(
+        self, segment_id: str, purpose: str, since: str, upto: str
+    ) -> list[dict[str, Any]]:
+        rows = await self._run("activation.consent_deltas", read=True, segment_id=segment_id,
+                               purpose=purpose, since=since, upto=upto,
+                               opt_in=purpose in self._opt_in, now=now_iso())  # fmt: skip
+        return [dict(c) for c in rows[0]["changes"]] if rows else []
+
+    async def audience(
+        self, segment_id: str, after: str, limit: int, purpose: str
+    ) -> list[dict[str, Any]]:
         rows = await self._run("activation.initial_audience", read=True, segment_id=segment_id,
-                               after=after, limit=limit)  # fmt: skip
+                               after=after, limit=limit, purpose=purpose,
+                               opt_in=purpose in self._opt_in, now=now_iso())  # fmt: skip
         return [dict(m) for m in rows[0]["members"]] if rows else []
 
     async def pending(
-        self, segment_id: str, cursor: int, upto: int, limit: int
+        self, segment_id: str, cursor: int, upto: int, limit: int, purpose: str
     ) -> list[dict[str, Any]]:
         rows = await self._run("activation.pending_deltas", read=True, segment_id=segment_id,
-                               cursor=cursor, upto=upto, limit=limit)  # fmt: skip
+                               cursor=cursor, upto=upto, limit=limit, purpose=purpose,
+                               opt_in=purpose in self._opt_in, now=now_iso())  # fmt: skip
         return [dict(d) for d in rows[0]["deltas"]] if rows else []
 
     async def finish(
         self, segment_id: str, destination_id: str, owner: str, run: dict[str, Any],
-        cursor: int, initial_done: bool,
+        cursor: int, initial_done: bool, consent_cursor: str,
     ) -> None:  # fmt: skip
         await self._run(
             "activation.finish_sync", segment_id=segment_id, destination_id=destination_id,
             owner=owner, cursor=cursor, initial_done=initial_done, sync_id=run["sync_id"],
+            consent_cursor=consent_cursor,
             mode=run["mode"], started_at=run["started_at"], entered=run["entered"],
-            exited=run["exited"], failed=run["failed"], errors=list(run["errors"]),
+            exited=run["exited"], failed=run["failed"], withheld=run["withheld"],
+            errors=list(run["errors"]),
             now=now_iso(),
         )  # fmt: skip
 

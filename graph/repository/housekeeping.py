@@ -22,16 +22,36 @@ class EventRepository:
         self._driver = driver
         self._database = database
 
-    async def prune(self, cutoff: str, batch: int = 10_000) -> int:
-        """Delete events whose timestamp is before ``cutoff`` (ISO-8601 UTC), in batches.
+    async def prune(self, cutoffs: Mapping[str, Any], batch: int = 10_000) -> int:
+        """Delete events past their retention, in batches. ``cutoffs``: default_cutoff, rules
+        and latest_cutoff (privacy.retention.Retention.query_params; :func:`one_cutoff`).
 
         Each batch is its own transaction (``CALL { } IN TRANSACTIONS``), so pruning millions
         of events never holds one huge transaction; it runs as an auto-commit query.
         """
         async with self._driver.session(database=self._database) as session:
-            result = await session.run(q("event.prune_events").query(), cutoff=cutoff, batch=batch)
+            result = await session.run(q("event.prune_events").query(), **cutoffs, batch=batch)
             record = await result.single()
             return int(record["deleted"]) if record else 0
+
+    async def claim_retention(self, owner: str, due_before: str, until: str) -> bool:
+        """Take the retention job when it last ran before ``due_before`` and is not held."""
+        records, _, _ = await self._driver.execute_query(
+            q("event.claim_retention").query(), owner=owner, now=now_iso(),
+            due_before=due_before, until=until, database_=self._database,
+        )  # fmt: skip
+        return bool(records[0]["claimed"])
+
+    async def finish_retention(self, owner: str, deleted: int) -> None:
+        await self._driver.execute_query(
+            q("event.finish_retention").query(), owner=owner, now=now_iso(), deleted=deleted,
+            database_=self._database,
+        )  # fmt: skip
+
+
+def one_cutoff(cutoff: str) -> dict[str, Any]:
+    """Prune parameters deleting every event before ``cutoff``, whatever its kind."""
+    return {"default_cutoff": cutoff, "rules": [], "latest_cutoff": cutoff}
 
 
 class SettingsRepository:

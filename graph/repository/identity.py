@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ class WriteResult:
     skipped: tuple[str, ...]  # ids already in the graph (replays)
     conflicts: int = 0  # links refused by the identity rules
     blocked: tuple[str, ...] = ()  # identifier keys with blocked values
+    suppressed: tuple[str, ...] = ()  # ids of messages dropped: they name an erased person
 
     @property
     def touched(self) -> set[str]:
@@ -59,12 +60,29 @@ class WriteResult:
         return set(self.written.values()) | set(self.events.values())
 
 
-class IdentityRepository:
-    """Writes observations and resolves them into customers, one transaction per batch."""
+class IdentifierHasher(Protocol):
+    """Keyed hashes of identifier keys (privacy.suppression.Suppressor)."""
 
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+    def hashes(self, identifier_keys: Iterable[str]) -> Mapping[str, str]: ...
+
+
+class _SuppressedMeanwhile(Exception):
+    """An erasure committed while the batch waited for its identifier locks: start again."""
+
+
+class IdentityRepository:
+    """Writes observations and resolves them into customers, one transaction per batch.
+
+    With a ``suppressor`` (privacy.suppression), a message bearing an identifier of an erased
+    person is dropped, counted on its Suppression, and reported in ``WriteResult.suppressed``.
+    """
+
+    def __init__(
+        self, driver: AsyncDriver, database: str, suppressor: IdentifierHasher | None = None
+    ) -> None:
         self._driver = driver
         self._database = database
+        self._suppressor = suppressor
 
     async def apply(
         self, batch: Sequence[Observation], planner: Planner, *, candidates: bool = False
@@ -76,34 +94,57 @@ class IdentityRepository:
         With ``candidates``, records sharing a blocking key with an observation are found
         (match.candidates), their customers locked and read, and passed to the planner.
         """
+        hashes: dict[str, frozenset[str]] = {}
+        if self._suppressor is not None:
+            of = self._suppressor.hashes({i.key for o in batch for i in o.identifiers})
+            hashes = {o.record_id: frozenset(of[i.key] for i in o.identifiers) for o in batch}
         async with self._driver.session(database=self._database) as session:
-            return await session.execute_write(self._apply, list(batch), planner, candidates)
+            while True:
+                try:
+                    return await session.execute_write(
+                        self._apply, list(batch), planner, candidates, hashes
+                    )
+                except _SuppressedMeanwhile:
+                    continue  # the next attempt drops that person's messages before locking
 
     @staticmethod
     @unit_of_work(metadata={"query": "identity.apply_batch"})
     async def _apply(
-        tx: AsyncManagedTransaction, batch: list[Observation], planner: Planner, find: bool
+        tx: AsyncManagedTransaction,
+        batch: list[Observation],
+        planner: Planner,
+        find: bool,
+        hashes: Mapping[str, frozenset[str]],
     ) -> WriteResult:
         now = now_iso()
-        # Replays first: a message already applied must not even create identifiers.
-        found = await tx.run(q("identity.find_seen").text, ids=[o.record_id for o in batch])
-        known = {row["id"] async for row in found}
-        fresh = [o for o in batch if o.record_id not in known]
+        # Replays and erased people first: such a message must not even create identifiers.
+        found = await tx.run(
+            q("identity.find_seen").text, ids=[o.record_id for o in batch],
+            hashes=sorted({h for hs in hashes.values() for h in hs}),
+        )  # fmt: skip
+        row = await found.single(strict=True)
+        known = set(row["seen"])
+        dropped = await _drop_suppressed(tx, batch, known, hashes, set(row["suppressed"]), now)
+        fresh = [o for o in batch if o.record_id not in known and o.record_id not in dropped]
         if not fresh:
-            return WriteResult({}, {}, (), (), tuple(sorted(known)))
+            return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
         idents = sorted({i for obs in fresh for i in obs.identifiers})
         locked = await tx.run(
             q("identity.lock_identifiers").text,
             identifiers=[{"key": i.key, "type": i.type, "value": i.value} for i in idents],
             ids=[o.record_id for o in fresh],
+            hashes=sorted({h for o in fresh for h in hashes.get(o.record_id, ())}),
             now=now,
         )
-        meanwhile = {row["id"] async for row in locked}
+        row = await locked.single(strict=True)
+        if row["suppressed"]:
+            raise _SuppressedMeanwhile()
+        meanwhile = set(row["seen"])
         if meanwhile:
             known |= meanwhile
             fresh = [o for o in fresh if o.record_id not in meanwhile]
             if not fresh:
-                return WriteResult({}, {}, (), (), tuple(sorted(known)))
+                return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
         keys = [i.key for i in idents]
         found_candidates = await _candidates(tx, fresh) if find else {}
         linked = sorted({c.customer_id for cs in found_candidates.values() for c in cs})
@@ -169,6 +210,11 @@ class IdentityRepository:
                     await tx.run(q("event.write_groups").text, groups=params["groups"], now=now)
                 ).consume()
             events = {o.record_id: owner[o.record_id] for o in with_events}
+        consents = consent_rows(ordered, owner)
+        if consents:
+            await (
+                await tx.run(q("privacy.write_consents").text, consents=consents, now=now)
+            ).consume()
         if resolution.traits:
             await (
                 await tx.run(
@@ -199,7 +245,34 @@ class IdentityRepository:
             skipped=tuple(sorted(known)),
             conflicts=len(resolution.conflicts),
             blocked=tuple(sorted(resolution.blocked)),
+            suppressed=dropped,
         )
+
+
+async def _drop_suppressed(
+    tx: AsyncManagedTransaction,
+    batch: Sequence[Observation],
+    known: set[str],
+    hashes: Mapping[str, frozenset[str]],
+    suppressed: set[str],
+    now: str,
+) -> tuple[str, ...]:
+    """The ids of the batch's new messages that bear a suppressed identifier; each drop is
+    counted on its Suppressions (privacy.count_dropped)."""
+    if not suppressed:
+        return ()
+    drops: dict[str, int] = {}
+    dropped: list[str] = []
+    for o in batch:
+        hit = hashes.get(o.record_id, frozenset()) & suppressed
+        if hit and o.record_id not in known:
+            dropped.append(o.record_id)
+            for h in hit:
+                drops[h] = drops.get(h, 0) + 1
+    if drops:
+        rows = [{"hash": h, "messages": n} for h, n in sorted(drops.items())]
+        await (await tx.run(q("privacy.count_dropped").text, drops=rows, now=now)).consume()
+    return tuple(dropped)
 
 
 async def _candidates(
@@ -301,6 +374,19 @@ async def _holdings(
         async for row in cursor:
             holdings[row["customer_id"]] = [Identifier.from_key(k) for k in row["holds"]]
     return holdings
+
+
+def consent_rows(
+    observations: Sequence[Observation], owner: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """privacy.write_consents rows: the consent each observation states, on its customer."""
+    return [
+        {"change_id": f"{o.record_id}:{c.purpose}", "customer_id": owner[o.record_id],
+         "purpose": c.purpose, "status": c.status, "at": c.at, "source": c.source,
+         "expires_at": c.expires_at, "record_id": o.record_id}
+        for o in observations
+        for c in o.consents
+    ]  # fmt: skip
 
 
 def trait_rows(updates: Mapping[str, TraitUpdate]) -> list[dict[str, Any]]:

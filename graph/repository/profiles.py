@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncDriver, RoutingControl
 
 from graph.cypher import q
+from graph.model import ConsentChange
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ class ProfileRepository:
         """The groups (households among them) of each customer (one round trip)."""
         rows = await self._rows("customer.list_groups", ids=list(ids))
         return {c: [dict(g) for g in gs] for c, gs in rows[0]["groups"]} if rows else {}
+
+    async def consents(self, ids: Sequence[str]) -> dict[str, list[ConsentChange]]:
+        """Each customer's consent changes, oldest first (one round trip)."""
+        rows = await self._rows("privacy.consent_history", customer_ids=list(ids))
+        return {r["customer_id"]: [consent_change(x) for x in r["changes"]] for r in rows}
 
     async def customers(
         self, where: CustomerWhere, after: str, limit: int
@@ -172,3 +178,10 @@ async def customers_of_records(
         )  # fmt: skip
         owners.update((record_id, customer_id) for record_id, customer_id in records[0]["owners"])
     return owners
+
+
+def consent_change(row: Mapping[str, Any]) -> ConsentChange:
+    """A ConsentChange node's properties as the model's value."""
+    return ConsentChange(
+        row["purpose"], row["status"], row["at"], row["source"], row.get("expires_at")
+    )

@@ -65,7 +65,8 @@ class ActivationMutations:
             return ActivationInvalid(field="name", reason="expected a non-empty name")
         try:
             config = check_config(input.kind.value, {
-                "url": input.url, "topic": input.topic, "directory": input.directory,
+                "url": input.url, "erasure_url": input.erasure_url, "topic": input.topic,
+                "directory": input.directory,
                 "format": input.format.value,
             })  # fmt: skip
         except InvalidDestination as err:

@@ -38,6 +38,11 @@ class DestinationInput:
     kind: DestinationKind
     url: str | None = None
     secret: str | None = None
+    erasure_url: str | None = strawberry.field(
+        default=None,
+        description="Webhook: told of each erasure of a customer it may have received, by a "
+        "signed DELETE ({customer_id} in the URL is replaced).",
+    )
     topic: str | None = None
     directory: str | None = None
     format: FileFormat = FileFormat.CSV
@@ -127,6 +132,10 @@ class SyncRun:
     entered: int
     exited: int
     failed: int
+    withheld: int = strawberry.field(
+        description="Enter deltas not sent: the customer's consent for the destination's "
+        "purpose did not allow it."
+    )
     errors: list[str]
 
     @classmethod
@@ -136,7 +145,7 @@ class SyncRun:
             destination_id=strawberry.ID(destination_id or row["destination_id"]),
             mode=row["mode"], started_at=row["started_at"], finished_at=row.get("finished_at"),
             entered=int(row["entered"]), exited=int(row["exited"]), failed=int(row["failed"]),
-            errors=list(row.get("errors") or []),
+            withheld=int(row.get("withheld") or 0), errors=list(row.get("errors") or []),
         )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from graph.model import ConsentChange
 from graph.repository import (
     EventPage,
     Profile,
@@ -43,6 +44,7 @@ class Loaders:
     device_customers: DataLoader[str, list[str]] = field(init=False)
     identifier_customers: DataLoader[str, list[str]] = field(init=False)
     memberships: DataLoader[str, list[dict[str, Any]]] = field(init=False)
+    consents: DataLoader[str, list[ConsentChange]] = field(init=False)
     _events: dict[EventPage, DataLoader[str, list[dict[str, Any]]]] = field(default_factory=dict)
     _related: dict[tuple[RelatedKind, int, int], DataLoader[str, list[Related]]] = field(
         default_factory=dict
@@ -55,6 +57,7 @@ class Loaders:
         self.device_customers = _by_key(related.customers_of_devices, list)
         self.identifier_customers = _by_key(related.customers_of_identifiers, list)
         self.memberships = _by_key(self.segments_repo.segments_of, list)
+        self.consents = _by_key(repo.consents, list)
 
     def events(self, page: EventPage) -> DataLoader[str, list[dict[str, Any]]]:
         """The loader of one page shape (every customer asking the same page shares it)."""

@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
+from graph.model import now_iso
 from graph.repository import EventPage, Profile
 from matching.explain import HeldIdentifier as HeldId
 from matching.explain import HeldRecord, explain
@@ -34,6 +35,7 @@ from resolvers.identity.types import (
 )
 from resolvers.pagination import PageInfo, bad_input, cursor, page_size, uncursor
 from resolvers.pii import PII_ATTRIBUTES, identifier_kind, pii
+from resolvers.privacy.types import Consent, ConsentRecord, consent_now
 from resolvers.segments.types import Membership
 
 
@@ -174,6 +176,16 @@ class Customer:
         rows = await info.context.loaders.memberships.load(str(self.id))
         return [Membership(segment_id=strawberry.ID(m["segment_id"]), name=m["name"],
                            since=m["since"]) for m in rows]  # fmt: skip
+
+    @strawberry.field(description="Consent in force, per purpose: the latest statement of each.")
+    async def consent(self, info: Info) -> list[Consent]:
+        history = await info.context.loaders.consents.load(str(self.id))
+        return consent_now(history, now_iso(), info.context.opt_in)
+
+    @strawberry.field(description="Every consent statement, oldest first (of one purpose).")
+    async def consent_history(self, info: Info, purpose: str | None = None) -> list[ConsentRecord]:
+        history = await info.context.loaders.consents.load(str(self.id))
+        return [ConsentRecord.of(c) for c in history if purpose in (None, c.purpose)]
 
     @strawberry.field(description="Its groups; households are groups of type household.")
     async def groups(self, info: Info) -> list[Group]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neo4j import AsyncDriver
 
 from graph.cypher import queries
-from graph.model import EventData, Identifier, Observation, now_iso
+from graph.model import EventData, Identifier, Observation, iso_utc, now_iso
 from graph.repository import EventRepository, IdentityRepository, ProfileRepository
+from graph.repository.housekeeping import one_cutoff
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
 from matching.deterministic import resolve
+from privacy.retention import Retention
 
 MODEL_KEYS = {
     ("Customer", "customer_id"),
@@ -82,10 +85,11 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                 {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
             ],
             "ids": [f"rec_{tag}"],
+            "hashes": [f"h_{tag}"],
             "now": now,
         },
         "identity.write_records": {"rows": [row], "now": now},
-        "identity.find_seen": {"ids": [f"rec_{tag}", f"evt_{tag}"]},
+        "identity.find_seen": {"ids": [f"rec_{tag}", f"evt_{tag}"], "hashes": [f"h_{tag}"]},
         "identity.write_golden": {
             "rows": [
                 {
@@ -175,7 +179,19 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "now": now,
         },
         "conflict.list_conflicts": {"since": "", "first": 5, "customer_id": f"cus_{tag}"},
-        "event.prune_events": {"cutoff": "1900-01-01T00:00:00.000Z", "batch": 100},
+        "event.prune_events": {
+            "default_cutoff": "1900-01-01T00:00:00.000Z",
+            "rules": [{"selector": "event", "value": f"none-{tag}", "cutoff": "1900-01-02"}],
+            "latest_cutoff": "1900-01-02",
+            "batch": 100,
+        },
+        "event.claim_retention": {
+            "owner": f"test-{tag}",
+            "now": now,
+            "due_before": "1900-01-01",
+            "until": now,
+        },
+        "event.finish_retention": {"owner": f"test-{tag}", "now": now, "deleted": 0},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
@@ -301,7 +317,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "schedule_seconds": 3600,
             "now": now,
         },
-        "activation.due_activations": {"now": now},
+        "activation.due_activations": {"now": now, "settled": now},
         "activation.claim_activation": {
             "segment_id": f"seg_{tag}",
             "destination_id": f"dst_{tag}",
@@ -314,8 +330,18 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "cursor": 0,
             "upto": 5,
             "limit": 5,
+            "purpose": "marketing",
+            "opt_in": False,
+            "now": now,
         },
-        "activation.initial_audience": {"segment_id": f"seg_{tag}", "after": "", "limit": 5},
+        "activation.initial_audience": {
+            "segment_id": f"seg_{tag}",
+            "after": "",
+            "limit": 5,
+            "purpose": "marketing",
+            "opt_in": True,
+            "now": now,
+        },
         "activation.finish_sync": {
             "segment_id": f"seg_{tag}",
             "destination_id": f"dst_{tag}",
@@ -328,7 +354,17 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "entered": 0,
             "exited": 0,
             "failed": 0,
+            "withheld": 0,
             "errors": [],
+            "consent_cursor": now,
+            "now": now,
+        },
+        "activation.consent_deltas": {
+            "segment_id": f"seg_{tag}",
+            "purpose": "marketing",
+            "since": "",
+            "upto": now,
+            "opt_in": False,
             "now": now,
         },
         "activation.list_sync_runs": {"segment_id": f"seg_{tag}", "first": 5},
@@ -489,6 +525,46 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "after_id": "",
             "actor": "key:test",
         },
+        "privacy.write_consents": {
+            "consents": [
+                {
+                    "change_id": f"rec_{tag}:marketing",
+                    "customer_id": f"cus_{tag}",
+                    "purpose": "marketing",
+                    "status": "granted",
+                    "at": now,
+                    "source": "test",
+                    "expires_at": None,
+                    "record_id": f"rec_{tag}",
+                }
+            ],
+            "now": now,
+        },
+        "privacy.consent_history": {"customer_ids": [f"cus_{tag}"]},
+        "privacy.set_consent": {
+            "customer_id": f"cus_{tag}",
+            "change_id": f"api_{tag}",
+            "purpose": "analytics",
+            "status": "denied",
+            "at": now,
+            "source": "test",
+            "expires_at": None,
+            "now": now,
+        },
+        # Another (missing) customer: the sample customer must outlive this test's queries.
+        "privacy.erase_scope": {"customer_id": f"cus_gone_{tag}"},
+        "privacy.erase_customer": {
+            "customer_id": f"cus_gone_{tag}",
+            "ids": [f"cus_gone_{tag}"],
+            "identifiers": [],
+            "devices": [],
+            "hashes": [],
+            "erasure_id": f"era_{tag}",
+            "now": now,
+        },
+        "privacy.export_customer": {"customer_id": f"cus_{tag}"},
+        "privacy.count_dropped": {"drops": [{"hash": f"h_{tag}", "messages": 1}], "now": now},
+        "privacy.get_suppressions": {"hashes": [f"h_{tag}"]},
         "search.read_documents": {
             "ids": [f"cus_{tag}", f"cus_missing_{tag}"],
             "traits": ["event_count"],
@@ -607,12 +683,44 @@ async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriv
     fresh = Observation(f"{tag}-new", "test", now, now, (user,), kind="track",
                         event=EventData("track", "New"), always_record=False)  # fmt: skip
     await repo.apply([*old, fresh], resolve)
-    deleted = await EventRepository(driver, "neo4j").prune("2000-01-01T00:00:00.000Z", batch=2)
+    deleted = await EventRepository(driver, "neo4j").prune(
+        one_cutoff("2000-01-01T00:00:00.000Z"), batch=2
+    )
     assert deleted >= 3  # other runs may have left ancient events too
     records, _, _ = await driver.execute_query(
         "MATCH (e:Event) WHERE e.event_id STARTS WITH $tag RETURN e.name AS name", tag=tag
     )
     assert [r["name"] for r in records] == ["New"]
+
+
+async def test_retention_rules_keep_each_event_for_the_fewest_days_it_matches(
+    driver: AsyncDriver,
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    repo = IdentityRepository(driver, "neo4j")
+    now = datetime.now(UTC)
+    user = Identifier.of("user_id", f"keep-{tag}")
+
+    def event(n: int, name: str, days_ago: int, source: str = "web") -> Observation:
+        at = iso_utc(now - timedelta(days=days_ago))
+        viewed = EventData("track", f"{name} {tag}")
+        return Observation(f"{tag}-{n}", source, at, at, (user,), kind="track", event=viewed,
+                           always_record=False)  # fmt: skip
+
+    await repo.apply([event(1, "Viewed", 10), event(2, "Viewed", 2), event(3, "Order", 400),
+                      event(4, "Order", 10, f"kiosk-{tag}"), event(5, "Other", 400)],
+                     resolve)  # fmt: skip
+    # Rules only this test's events match; the default (100 years) spares everything else.
+    retention = Retention.parse(
+        f"event:Viewed {tag}=5, event:Order {tag}=730, source:kiosk-{tag}=7", 36_500
+    )
+    deleted = await EventRepository(driver, "neo4j").prune(retention.query_params(now))
+    assert deleted >= 2
+    records, _, _ = await driver.execute_query(
+        "MATCH (e:Event) WHERE e.event_id STARTS WITH $tag RETURN e.event_id AS id ORDER BY id",
+        tag=tag,
+    )
+    assert [r["id"] for r in records] == [f"{tag}-2", f"{tag}-3", f"{tag}-5"]
 
 
 async def test_a_refused_merge_is_a_conflict_in_the_graph(driver: AsyncDriver) -> None:

@@ -88,6 +88,11 @@ class Store:
         self.changes, self.members, self.initial = changes, members, initial
         self.cursor, self.lease = 0, False
         self.finished: list[tuple[dict[str, Any], int, bool]] = []
+        self.refused: set[str] = set()  # customers whose consent does not allow a send
+        # (recorded_at, customer id) of members' consent changes; the consent cursor and now.
+        self.consents: list[tuple[str, str]] = []
+        self.consent_cursor, self.now = "t0", "t0"
+        self.purposes: list[str] = []  # the purpose of each read
 
     async def claim(self, segment_id: str, destination_id: str, owner: str,
                     lease_seconds: int) -> dict[str, Any] | None:  # fmt: skip
@@ -100,20 +105,33 @@ class Store:
             "rate_limit": 1000.0, "max_attempts": 3,
         }  # fmt: skip
         return {"activation": {"mode": "realtime", "fields": ["city"], "cursor": self.cursor,
-                               "initial": self.initial},
-                "destination": destination, "seq": len(self.changes)}  # fmt: skip
+                               "initial": self.initial, "consent_cursor": self.consent_cursor},
+                "destination": destination, "seq": len(self.changes),
+                "consent_upto": self.now}  # fmt: skip
 
-    async def audience(self, segment_id: str, after: str, limit: int) -> list[dict[str, Any]]:
-        return [{"customer_id": m, "customer": {"city": "Oslo"}}
+    async def audience(self, segment_id: str, after: str, limit: int,
+                       purpose: str) -> list[dict[str, Any]]:  # fmt: skip
+        self.purposes.append(purpose)
+        return [{"customer_id": m, "customer": {"city": "Oslo"}, "allowed": m not in self.refused}
                 for m in self.members if m > after][:limit]  # fmt: skip
 
-    async def pending(self, segment_id: str, cursor: int, upto: int,
-                      limit: int) -> list[dict[str, Any]]:  # fmt: skip
-        return [c for c in self.changes if cursor < c["seq"] <= upto][:limit]
+    async def pending(self, segment_id: str, cursor: int, upto: int, limit: int,
+                      purpose: str) -> list[dict[str, Any]]:  # fmt: skip
+        self.purposes.append(purpose)
+        return [c | {"allowed": c["customer_id"] not in self.refused}
+                for c in self.changes if cursor < c["seq"] <= upto][:limit]  # fmt: skip
+
+    async def consent_changes(self, segment_id: str, purpose: str, since: str,
+                              upto: str) -> list[dict[str, Any]]:  # fmt: skip
+        return [{"customer_id": c, "customer": {"city": "Oslo"}, "recorded_at": at,
+                 "allowed": c not in self.refused}
+                for at, c in self.consents if since < at <= upto]  # fmt: skip
 
     async def finish(self, segment_id: str, destination_id: str, owner: str,
-                     run: dict[str, Any], cursor: int, initial_done: bool) -> None:  # fmt: skip
+                     run: dict[str, Any], cursor: int, initial_done: bool,
+                     consent_cursor: str) -> None:  # fmt: skip
         self.finished.append((run, cursor, initial_done))
+        self.consent_cursor = consent_cursor
         self.cursor, self.lease = cursor, False
         self.initial = self.initial and not initial_done
 
@@ -191,6 +209,41 @@ async def test_a_failing_destination_is_retried_then_dead_lettered_and_passed() 
     sender = Flaky(1, permanent=True)  # a 4xx: no retry
     run, dead = await _sync(store, sender)
     assert (sender.tries, run.failed) == (1, 1)
+
+
+async def test_enters_without_consent_are_withheld_and_exits_always_go() -> None:
+    store, sender = Store(_changes(4), ["a", "b", "c"], initial=True), Flaky(0)
+    store.refused = {"b"}
+    run, _ = await _sync(store, sender)
+    assert [d.customer_id for d in sender.sent[0][1]] == ["a", "c"]
+    assert (run.entered, run.withheld, set(store.purposes)) == (2, 1, {"marketing"})
+    store.changes += _changes(8)[4:]  # c5 enter, c6 exit, c7 enter, c8 exit
+    store.refused = {"c5", "c6", "c7", "c8"}
+    run, _ = await _sync(store, sender)
+    assert [(d.kind, d.customer_id) for d in sender.sent[-1][1]] == [("exit", "c6"), ("exit", "c8")]
+    assert (run.entered, run.exited, run.withheld, store.cursor) == (0, 2, 2, 8)
+    store.changes += _changes(9)[8:]
+    store.refused.add("c9")
+    sends = len(sender.sent)
+    run, _ = await _sync(store, sender)  # a batch of withheld enters only: nothing is sent
+    assert (len(sender.sent), run.withheld, store.cursor) == (sends, 1, 9)
+
+
+async def test_a_member_whose_consent_changes_is_sent_again_as_enter_or_exit() -> None:
+    store, sender = Store([], ["a", "b"], initial=False), Flaky(0)
+    store.consents, store.now = [("t1", "a"), ("t2", "b"), ("t9", "a")], "t5"
+    store.refused = {"b"}  # a granted, b withdrew; a's change at t9 is not settled yet
+    run, _ = await _sync(store, sender)
+    [(delivery, deltas)] = sender.sent
+    assert [(d.kind, d.customer_id, d.fields) for d in deltas] == [
+        ("enter", "a", {"city": "Oslo"}), ("exit", "b", {})]  # fmt: skip
+    assert delivery == "d1:s1:consent:t1:b"
+    assert (run.entered, run.exited, store.consent_cursor) == (1, 1, "t5")
+    store.now = "t9"
+    await _sync(store, sender)
+    assert [(d.kind, d.customer_id) for d in sender.sent[-1][1]] == [("enter", "a")]
+    await _sync(store, sender)  # nothing new
+    assert len(sender.sent) == 2
 
 
 async def test_a_held_lease_means_busy() -> None:

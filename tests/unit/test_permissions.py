@@ -54,6 +54,10 @@ CALLS = {
     "Mutation.deleteSegment": 'mutation { deleteSegment(id: "seg_x") { __typename } }',
     "Mutation.previewSegment": "mutation { previewSegment(definition: {rule: "
     '{inSegment: "x"}}) { __typename } }',
+    "Mutation.setConsent": 'mutation { setConsent(input: {customerId: "cus_x", purpose: '
+    '"marketing", status: GRANTED}) { __typename } }',
+    "Query.exportCustomer": '{ exportCustomer(id: "cus_x") }',
+    "Mutation.eraseCustomer": 'mutation { eraseCustomer(id: "cus_x") { __typename } }',
 }
 
 
@@ -94,7 +98,7 @@ def test_the_roles_follow_the_issue() -> None:
     assert {c for c in allowed["marketer"] if c.startswith("Mutation.")} == {
         "Mutation.createSegment", "Mutation.updateSegment", "Mutation.deleteSegment",
         "Mutation.previewSegment", "Mutation.createDestination", "Mutation.activateSegment",
-        "Mutation.syncNow",
+        "Mutation.syncNow", "Mutation.setConsent",
     }  # fmt: skip
     assert "Query.auditLog" not in allowed["analyst"] | allowed["marketer"]
 
@@ -116,7 +120,7 @@ def context(role: str) -> Context:
         profiles=wire, normalise=wire, rules=DEFAULT_RULES, settings=wire, splits=wire,
         changes=None, trait_store=wire, reviews=wire, traits=(), cached=wire,
         related=wire, loaders=wire, hub=wire, search=wire, segments=wire, activations=wire,
-        audit_entries=wire,
+        audit_entries=wire, privacy=wire,
         actor=f"key:test-{role}", role=role,
     )  # fmt: skip
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,6 +9,7 @@ from graph.repository import WriteResult
 from ingest.records import record_observation
 from ingest.spec import InvalidEvent
 from ingest.worker import changes
+from privacy.retention import Retention
 
 
 def test_a_record_row_becomes_an_observation_with_all_its_identifiers() -> None:
@@ -115,8 +117,14 @@ def test_parse_batch_splits_dead_letters_dedupes_and_expires_old_events() -> Non
         _message("cdp.events", b"{broken", 7),
         _message("cdp.records", {"record_id": "r1", "source": "crm", "email": "a@b.co"}),
     ]  # fmt: skip
-    parsed = parse_batch(messages, "cdp.records", events_since="2026-01-01T00:00:00.000Z")  # type: ignore[arg-type]
-    assert [o.record_id for o in parsed.observations] == ["m1", "m2", "r1"]
+    retention = Retention.parse("event:Kept=3650", 90)  # "Old" is past 90 days, "Kept" is not
+    messages.append(_message("cdp.events", {"type": "track", "event": "Kept", "userId": "u",
+                                            "messageId": "m3", "timestamp": "2020-01-01T00:00:00Z",
+                                            "_graphcdp": env}))  # fmt: skip
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    parsed = parse_batch(messages, "cdp.records", retention=retention, now=now)  # type: ignore[arg-type]
+    assert [o.record_id for o in parsed.observations] == ["m1", "m2", "r1", "m3"]
+    assert parsed.observations[3].event is not None
     assert parsed.observations[0].event is None  # expired: identity kept, no Event node
     assert parsed.observations[1].event is not None
     assert parsed.expired == 1

@@ -1,0 +1,62 @@
+"""The scheduled retention job in the workers: every ``retention_interval_seconds``, the one
+worker that claims the job (event.claim_retention: a lease in the graph, so several workers
+never prune at once) deletes the events past their retention (privacy.retention), in batches,
+and records when it ran. The first look is a few seconds after the worker starts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from neo4j.exceptions import Neo4jError
+
+from graph.model import iso_utc
+from graph.repository import EventRepository
+from ingest.activation_loop import owner_name
+from privacy.retention import Retention
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=30)  # longer than any prune; released when it ends
+FIRST_LOOK = 5.0  # seconds after start
+
+
+@contextlib.asynccontextmanager
+async def follow_retention(
+    events: EventRepository, retention: Retention, interval: float
+) -> AsyncIterator[None]:
+    task = asyncio.create_task(_run(events, retention, interval), name="retention")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def prune_once(events: EventRepository, retention: Retention, interval: float) -> int | None:
+    """Prune when the job is due and this process claims it; None when it was not its turn."""
+    owner, now = owner_name(), datetime.now(UTC)
+    due_before = iso_utc(now - timedelta(seconds=interval))
+    if not await events.claim_retention(owner, due_before, iso_utc(now + LEASE)):
+        return None
+    deleted = 0
+    try:
+        deleted = await events.prune(retention.query_params(now))
+    finally:
+        await events.finish_retention(owner, deleted)
+    return deleted
+
+
+async def _run(events: EventRepository, retention: Retention, interval: float) -> None:
+    await asyncio.sleep(min(FIRST_LOOK, interval))
+    while True:
+        try:
+            deleted = await prune_once(events, retention, interval)
+            if deleted is not None:
+                log.info("retention: deleted %d events past their retention", deleted)
+        except (Neo4jError, OSError) as err:
+            log.warning("retention: %s; trying again at the next interval", err)
+        await asyncio.sleep(min(interval, 60.0))  # look often; the claim says when it is due

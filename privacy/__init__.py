@@ -1,0 +1,1 @@
+"""Privacy: consent, erasure (with suppression of the erased), access exports and retention."""

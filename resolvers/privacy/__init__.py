@@ -1,0 +1,1 @@
+"""Privacy through GraphQL: consent on Customer and setConsent, eraseCustomer, exportCustomer."""
