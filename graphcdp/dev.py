@@ -38,7 +38,7 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         _wait_healthy(base, api)
-        sent = load_demo(base, settings)
+        sent, _ = load_demo(base, settings)
         _wait_profile(base, admin_key)
         print(
             f"\nGraphCDP is running ({sent} demo calls sent through the tracking API).\n"
