@@ -24,6 +24,7 @@ segments' versions.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from segments.jobs import refresh
 
 Call = tuple[str, dict[str, Any]]  # (kind, body) for /v1/<kind>
 
-# {t}: the id suffix, {d}: the email domain.
+# {t}: the id suffix, {d}: the email domain, {n}: the name suffix, {p}: Ada's phone.
 STAGES: tuple[tuple[Call, ...], ...] = (
     (
         ("page", {"anonymousId": "anon-ada-laptop{t}", "name": "Home",
@@ -58,7 +59,7 @@ STAGES: tuple[tuple[Call, ...], ...] = (
     ),
     (
         ("identify", {"userId": "u-ada{t}", "anonymousId": "anon-ada-laptop{t}", "traits": {
-            "lastName": "Smith", "phone": "+44 20 7946 0018", "name": "Ada Smith"}}),
+            "lastName": "Smith", "phone": "{p}", "name": "Ada Smith"}}),
         ("identify", {"userId": "u-charles{t}", "anonymousId": "anon-ada-laptop{t}"}),
         ("track", {"userId": "u-ada{t}", "event": "Product Viewed",
                    "properties": {"category": "books"},
@@ -98,10 +99,18 @@ class DemoNames:
     def name_suffix(self) -> str:
         return f" ({self.tag})" if self.tag else ""
 
+    @property
+    def phone(self) -> str:
+        """A London number (valid for phonenumbers): a copy's own, so copies never meet."""
+        if not self.tag:
+            return "+44 20 7946 0018"
+        digits = int(hashlib.sha256(self.tag.encode()).hexdigest(), 16) % 10**7
+        return f"+44 20 7{digits:07d}"
+
     def fill(self, value: Any) -> Any:
-        """``value`` with {t}, {d} and {n} filled in, in every string it holds."""
+        """``value`` with {t}, {d}, {n} and {p} filled in, in every string it holds."""
         if isinstance(value, str):
-            return value.format(t=self.suffix, d=self.domain, n=self.name_suffix)
+            return value.format(t=self.suffix, d=self.domain, n=self.name_suffix, p=self.phone)
         if isinstance(value, Mapping):
             return {k: self.fill(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
