@@ -257,6 +257,21 @@ def phrases() -> list[Phrase]:
     return [phrase_of(qy) for name, qy in sorted(queries().items()) if name.startswith("bloom.")]
 
 
+_WRITE = re.compile(r"(?:CREATE|MERGE)\s*\([^;]*?(?=\n|$)")
+
+
+def written_labels_and_types() -> tuple[set[str], set[str]]:
+    """The labels and relationship types the project's Cypher writes (in CREATE and MERGE
+    patterns), and the labels its constraints name: the schema the project creates."""
+    labels = set(re.findall(r"FOR \(n:(\w+)\)", queries()["schema.constraints"].text))
+    types: set[str] = set()
+    for query in queries().values():
+        for clause in _WRITE.findall(query.text):
+            labels |= set(re.findall(r"\(\w*:([A-Z]\w+)", clause))
+            types |= set(re.findall(r"\[\w*:([A-Z_]+)", clause))
+    return labels, types
+
+
 def perspective() -> dict[str, Any]:
     """The perspective as Bloom exports it (see the module docstring for the format)."""
     return {

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from neo4j import GraphDatabase, graph
 
-from graph.bloom import CATEGORIES, perspective, phrases
+from graph.bloom import CATEGORIES, written_labels_and_types
 from graph.driver import open_driver
 from graph.export import GRAPHML_NS, label_keys, to_cypher, to_graphml, to_json
 from graph.repository.activations import ActivationRepository
@@ -26,6 +28,17 @@ from ingest.demo import DemoNames, load_demo
 from tests.e2e.graph_check import query
 
 pytestmark = pytest.mark.e2e
+
+CHECKED_IN = Path(__file__).resolve().parents[2] / "bloom" / "graphcdp.perspective.json"
+TESTED_PHRASES = {
+    "customer with email $email",
+    "who shares a device with $email",
+    "household of $customer",
+    "identity graph of $customer",
+    "why are $a and $b the same customer",
+    "members of segment $name",
+    "conflicts in the last $days days",
+}
 
 
 @dataclass(frozen=True)
@@ -81,37 +94,51 @@ async def _destination(settings: Settings, names: DemoNames) -> str:
 
 
 def test_the_perspective_names_only_what_the_graph_has(demo: Demo, settings: Settings) -> None:
+    p = json.loads(CHECKED_IN.read_text(encoding="utf-8"))
     constrained = {row["labels"][0] for row in query(
         settings, "SHOW CONSTRAINTS YIELD labelsOrTypes AS labels, type "
         "WHERE type = 'UNIQUENESS' RETURN labels")}  # fmt: skip
-    properties: dict[str, set[str]] = {}
+    node_props: dict[str, set[str]] = {}
     for row in query(settings, "CALL db.schema.nodeTypeProperties() YIELD nodeLabels, "
                      "propertyName RETURN nodeLabels, propertyName"):  # fmt: skip
         for label in row["nodeLabels"]:
-            properties.setdefault(label, set()).add(row["propertyName"])
+            node_props.setdefault(label, set()).add(row["propertyName"])
+    rel_props: dict[str, set[str]] = {}
+    for row in query(settings, "CALL db.schema.relTypeProperties() YIELD relType, "
+                     "propertyName RETURN relType, propertyName"):  # fmt: skip
+        rel_props.setdefault(row["relType"].strip(":`"), set()).add(row["propertyName"])
     all_types = "CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t"
     types = {row["t"] for row in query(settings, all_types)}
-    p = perspective()
+    _, written = written_labels_and_types()
+    # Labels and their properties: on the graph's nodes (the demo and a destination).
+    assert set(p["labels"]) == {c["name"] for c in p["categories"]}
     for category in p["categories"]:
         [label] = category["labels"]
         assert label in constrained, label
         named = {x["name"] for x in category["properties"]}
+        named |= {x["propertyKey"] for x in p["labels"][label]}
         named |= {r["basedOn"] for r in category["styleRules"]}
-        assert named <= properties[label], (label, named - properties[label])
-    # The demo makes every relationship of the identity graph that Bloom shows ...
-    shown = {r["name"] for r in p["relationshipTypes"]}
+        named |= {c["key"] for c in category["captions"] if c["type"] == "property"}
+        assert named <= node_props[label], (label, named - node_props[label])
+    # Relationship types: in the graph, or (model links, reviews, splits, activations the
+    # demo does not make) written by the project's Cypher; properties on the graph's.
+    named_types = {r["name"] for r in p["relationshipTypes"]} | set(p["hiddenRelationshipTypes"])
+    assert named_types <= types | written
     demo_types = {"BELONGS_TO", "HAS_IDENTIFIER", "MERGED_INTO", "USES_DEVICE", "PERFORMED",
                   "IN_GROUP", "MEMBER_OF", "ABOUT", "INVOLVES", "KEPT", "ABSORBED"}  # fmt: skip
-    assert demo_types <= shown & types
-    # ... and every type a search phrase reads exists in the graph.
-    for phrase in phrases():
-        for rel in {t for part in _types(phrase.cypher) for t in part.split("|")}:
-            assert rel in types or rel in {"MATCHES", "REVIEW", "SEEN_ON"}, rel
+    assert demo_types <= named_types & types
+    for rel in p["relationshipTypes"]:
+        if rel["name"] in demo_types:
+            keys = {x["propertyKey"] for x in rel["properties"]}
+            assert keys <= rel_props.get(rel["name"], set()), rel["name"]
+    # The search phrases: the ones these tests run, reading types the graph can hold.
+    assert {t["text"] for t in p["templates"]} == TESTED_PHRASES
+    for template in p["templates"]:
+        for rel in {t for part in _types(template["cypher"]) for t in part.split("|")}:
+            assert rel in types | written, rel
 
 
 def _types(cypher: str) -> list[str]:
-    import re
-
     return re.findall(r"\[\w*:([A-Z_|]+)", cypher)
 
 
@@ -137,7 +164,9 @@ def _ids(values: Any, label: str) -> set[str]:
 
 
 def _phrase(text: str) -> str:
-    return next(p.cypher for p in phrases() if p.text == text)
+    """The Cypher of a search phrase, as the checked-in perspective holds it."""
+    templates = json.loads(CHECKED_IN.read_text(encoding="utf-8"))["templates"]
+    return str(next(t["cypher"] for t in templates if t["text"] == text))
 
 
 def test_customer_with_email(demo: Demo, settings: Settings) -> None:

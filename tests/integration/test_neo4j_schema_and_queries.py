@@ -47,6 +47,26 @@ async def test_every_model_key_has_a_uniqueness_constraint(driver: AsyncDriver) 
     assert unique >= MODEL_KEYS
 
 
+async def test_the_indexes_bloom_searches_exist(driver: AsyncDriver) -> None:
+    records, _, _ = await driver.execute_query(queries()["schema.show_indexes"].query())
+    online = {
+        (row["name"], row["type"], tuple(row["labels"] or ()), tuple(row["properties"] or ()))
+        for row in records
+        if row["state"] == "ONLINE"
+    }
+    assert {
+        ("identifier_value", "RANGE", ("Identifier",), ("value",)),
+        ("customer_display_name", "RANGE", ("Customer",), ("display_name",)),
+        ("customer_email", "RANGE", ("Customer",), ("email",)),
+        ("customer_phone", "RANGE", ("Customer",), ("phone",)),
+        ("segment_name", "RANGE", ("Segment",), ("name",)),
+        ("group_name", "RANGE", ("Group",), ("name",)),
+        ("identifier_text", "FULLTEXT", ("Identifier",), ("value",)),
+        ("name_text", "FULLTEXT", ("Segment", "Group", "Destination"), ("name",)),
+        ("customer_text", "FULLTEXT", ("Customer",), ("display_name", "email", "phone")),
+    } <= online
+
+
 def test_schema_apply_is_idempotent(settings: Settings) -> None:
     assert apply_schema(settings) == apply_schema(settings) > 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 
 import pytest
 
@@ -17,6 +16,7 @@ from graph.bloom import (
     perspective,
     perspective_json,
     phrases,
+    written_labels_and_types,
 )
 from graph.cypher import queries
 
@@ -87,10 +87,7 @@ def test_one_category_per_business_label_with_a_caption_and_an_icon() -> None:
 
 
 def test_every_label_of_the_model_is_a_category_or_declared_technical() -> None:
-    labels = set(re.findall(r"FOR \(n:(\w+)\)", queries()["schema.constraints"].text))
-    for query in queries().values():
-        for clause in re.findall(r"(?:CREATE|MERGE)\s*\([^;]*?(?=\n|$)", query.text):
-            labels |= set(re.findall(r"\(\w*:([A-Z]\w+)", clause))
+    labels, _ = written_labels_and_types()
     categories = {c.label for c in CATEGORIES}
     assert not categories & TECHNICAL_LABELS
     assert labels == categories | TECHNICAL_LABELS
@@ -111,20 +108,15 @@ def test_style_rules_read_properties_of_their_category() -> None:
     )
 
 
-def _written_relationship_types() -> set[str]:
-    """Types the project's Cypher creates (CREATE/MERGE patterns)."""
-    found = set()
-    for query in queries().values():
-        for clause in re.findall(r"(?:CREATE|MERGE)\s*\([^;]*?(?=\n|$)", query.text):
-            found |= set(re.findall(r"\[\w*:([A-Z_]+)", clause))
-    return found
-
-
 def test_relationship_types_are_the_ones_the_project_writes() -> None:
     p = perspective()
     named = {r["name"] for r in p["relationshipTypes"]} | set(p["hiddenRelationshipTypes"])
-    assert named <= _written_relationship_types()
+    assert named <= written_labels_and_types()[1]
     assert not {r["name"] for r in p["relationshipTypes"]} & set(HIDDEN_RELATIONSHIPS)
+    for rel in p["relationshipTypes"]:
+        writers = [q.text for q in queries().values() if f":{rel['name']}" in q.text]
+        for prop in rel["properties"]:
+            assert any(prop["propertyKey"] in text for text in writers), prop
     categories = {c.label for c in CATEGORIES}
     for source, rel, target in PATH_SEGMENTS:
         assert {source, target} <= categories
