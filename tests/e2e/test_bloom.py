@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -266,7 +268,7 @@ def _neighbourhood(settings: Settings, customer: str, depth: int) -> Subgraph:
     return found
 
 
-def test_graph_exports_of_a_demo_customer(demo: Demo, settings: Settings) -> None:
+def test_graph_exports_of_a_demo_customer(demo: Demo, settings: Settings, tmp_path: Path) -> None:
     n = demo.names
     one = _neighbourhood(settings, demo.ada_before, 1)  # a merged id leads to the survivor
     assert one.nodes[0]["properties"]["customer_id"] == demo.ada
@@ -284,6 +286,12 @@ def test_graph_exports_of_a_demo_customer(demo: Demo, settings: Settings) -> Non
     body = json.loads(to_json(two))
     assert len(body["nodes"]) == len(two.nodes)
     assert len(body["relationships"]) == len(two.relationships)
+    out = tmp_path / "ada.json"
+    cli = [sys.executable, "-m", "graphcdp.cli", "graph", "export", "--customer", demo.ada,
+           "--depth", "2", "--cap", "200", "--format", "json", "--out", str(out)]  # fmt: skip
+    subprocess.run(cli, check=True, timeout=120)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert {x["id"] for x in written["nodes"]} == {x["id"] for x in body["nodes"]}
     root = ET.fromstring(to_graphml(two))  # noqa: S314 (our own output)
     assert len(list(root.iter(f"{{{GRAPHML_NS}}}node"))) == len(two.nodes)
     assert len(list(root.iter(f"{{{GRAPHML_NS}}}edge"))) == len(two.relationships)

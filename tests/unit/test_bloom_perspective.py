@@ -19,6 +19,7 @@ from graph.bloom import (
     written_labels_and_types,
 )
 from graph.cypher import queries
+from graphcdp.cli import main
 
 pytestmark = pytest.mark.unit
 
@@ -54,6 +55,12 @@ def test_the_checked_in_perspective_is_current() -> None:
     assert CHECKED_IN.read_text(encoding="utf-8") == perspective_json(), (
         "bloom/graphcdp.perspective.json is stale: run `graphcdp bloom export` and commit it"
     )
+
+
+def test_bloom_export_writes_the_file(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "p.json"
+    assert main(["bloom", "export", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == CHECKED_IN.read_text(encoding="utf-8")
 
 
 def test_the_perspective_has_the_fields_of_a_bloom_export() -> None:
