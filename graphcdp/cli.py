@@ -1,4 +1,5 @@
-"""The ``graphcdp`` command line: the stack, the schema, the API, the worker, demo data."""
+"""The ``graphcdp`` command line: the stack, the schema, the API, the worker, demo data,
+exports (Bloom perspective, graph neighbourhoods)."""
 
 from __future__ import annotations
 
@@ -98,10 +99,59 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from ingest.demo import load_demo
+    from ingest.demo import DemoTimeout, load_demo
 
-    sent = load_demo(args.url or f"http://{settings.api_host}:{settings.api_port}", settings)
-    print(f"graphcdp demo: sent {sent} events through the tracking API")
+    base = args.url or f"http://{settings.api_host}:{settings.api_port}"
+    try:
+        sent, segments = load_demo(base, settings, tag=args.tag or "")
+    except DemoTimeout as err:
+        print(f"graphcdp demo: {err} (is `graphcdp worker` running?)", file=sys.stderr)
+        return 1
+    print(f"graphcdp demo: {sent} calls sent through the tracking API and applied by the "
+          f"worker; segments {', '.join(segments)} saved and evaluated")  # fmt: skip
+    return 0
+
+
+def _bloom(settings: Settings, args: argparse.Namespace) -> int:
+    from graph.bloom import perspective_json
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(perspective_json(), encoding="utf-8")
+    print(f"graphcdp bloom: the perspective written to {out} (import it in Bloom)")
+    return 0
+
+
+def _graph(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.driver import open_driver
+    from graph.export import render
+    from graph.repository.neighbourhood import NeighbourhoodRepository
+
+    async def read() -> Any:
+        driver = await open_driver(settings)
+        try:
+            repo = NeighbourhoodRepository(driver, settings.neo4j_database)
+            return await repo.neighbourhood(args.customer, args.depth, args.cap, args.skip or ())
+        finally:
+            await driver.close()
+
+    try:
+        subgraph = asyncio.run(read())
+    except ValueError as err:
+        print(f"graphcdp graph: {err}", file=sys.stderr)
+        return 2
+    if subgraph is None:
+        print(f"graphcdp graph: no customer {args.customer}", file=sys.stderr)
+        return 1
+    text = render(subgraph, args.format, args.label_prefix)
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"graphcdp graph: {len(subgraph.nodes)} nodes and {len(subgraph.relationships)} "
+              f"relationships written to {args.out} ({args.format})", file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -877,7 +927,38 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["load"])
     demo.add_argument("--url", help="the API's base URL (default: from the settings)")
+    demo.add_argument("--tag", type=_key_name, help="suffix every id, email and name (a copy)")
     demo.set_defaults(handler=_demo)
+
+    bloom = sub.add_parser("bloom", help="export: the Neo4j Bloom perspective (JSON)")
+    bloom.add_argument("action", choices=["export"])
+    bloom.add_argument("--out", default="bloom/graphcdp.perspective.json")
+    bloom.set_defaults(handler=_bloom)
+
+    graph = sub.add_parser("graph", help="export: a customer's neighbourhood for other tools")
+    graph.add_argument("action", choices=["export"])
+    graph.add_argument("--customer", required=True, help="customer id (merged ids redirect)")
+    graph.add_argument("--depth", type=int, default=2, help="hops from the customer (1-5)")
+    graph.add_argument("--format", choices=["graphml", "json", "cypher"], default="graphml")
+    graph.add_argument("--out", help="the file to write (default: standard output)")
+    graph.add_argument(
+        "--cap",
+        type=int,
+        default=100,
+        help="relationships followed from one node (hubs stay small)",
+    )
+    graph.add_argument(
+        "--skip",
+        action="append",
+        metavar="TYPE",
+        help="a relationship type not to follow (repeatable)",
+    )
+    graph.add_argument(
+        "--label-prefix",
+        default="",
+        help="cypher: prefix every label (load a copy beside the original)",
+    )
+    graph.set_defaults(handler=_graph)
     return parser
 
 

@@ -13,7 +13,7 @@ import httpx
 
 from graphcdp.local_key import local_admin_key
 from graphcdp.settings import Settings
-from ingest.demo import load_demo
+from ingest.demo import DemoTimeout, load_demo
 
 SAMPLE_QUERY = """{
   customer(identifier: {type: EMAIL, value: "ada@example.com"}) {
@@ -38,7 +38,10 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         _wait_healthy(base, api)
-        sent = load_demo(base, settings)
+        try:
+            sent, _ = load_demo(base, settings)
+        except DemoTimeout as err:
+            raise SystemExit(f"graphcdp dev: {err}; see the worker's log") from None
         _wait_profile(base, admin_key)
         print(
             f"\nGraphCDP is running ({sent} demo calls sent through the tracking API).\n"

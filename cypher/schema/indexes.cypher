@@ -1,5 +1,6 @@
 // name: schema.indexes
-// returns: nothing; the indexes the first queries need (lookups by type, time and source).
+// returns: nothing; the indexes the queries need (lookups by type, time and source), and the
+// ones Neo4j Bloom searches.
 // customer_search serves searchCustomers without OpenSearch: url_or_email keeps an email one
 // token, so a fragment matches it as a wildcard (*kim@exa*).
 CREATE INDEX identifier_type IF NOT EXISTS FOR (n:Identifier) ON (n.type);
@@ -30,3 +31,15 @@ CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
 CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);
 CREATE INDEX membership_change_customer IF NOT EXISTS FOR (n:MembershipChange) ON (n.customer_id);
 CREATE INDEX consent_change_recorded IF NOT EXISTS FOR (n:ConsentChange) ON (n.purpose, n.recorded_at);
+// Neo4j Bloom (bloom/graphcdp.perspective.json) suggests search terms from indexed property
+// values and searches full-text indexes: identifier values (emails, phones, ids), customer
+// names, emails and phones (customer_text above), and the names of segments, groups and
+// destinations. The range indexes also serve the perspective's search phrases.
+CREATE INDEX identifier_value IF NOT EXISTS FOR (n:Identifier) ON (n.value);
+CREATE INDEX customer_display_name IF NOT EXISTS FOR (n:Customer) ON (n.display_name);
+CREATE INDEX customer_email IF NOT EXISTS FOR (n:Customer) ON (n.email);
+CREATE INDEX customer_phone IF NOT EXISTS FOR (n:Customer) ON (n.phone);
+CREATE INDEX segment_name IF NOT EXISTS FOR (n:Segment) ON (n.name);
+CREATE INDEX group_name IF NOT EXISTS FOR (n:Group) ON (n.name);
+CREATE FULLTEXT INDEX identifier_text IF NOT EXISTS FOR (n:Identifier) ON EACH [n.value] OPTIONS {indexConfig: {`fulltext.analyzer`: 'url_or_email'}};
+CREATE FULLTEXT INDEX name_text IF NOT EXISTS FOR (n:Segment|Group|Destination) ON EACH [n.name];

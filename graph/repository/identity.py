@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
 
 from graph.cypher import q
 from graph.model import (
@@ -83,6 +83,14 @@ class IdentityRepository:
         self._driver = driver
         self._database = database
         self._suppressor = suppressor
+
+    async def seen(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` (message or record ids) are applied: a Record or an Event."""
+        records, _, _ = await self._driver.execute_query(
+            q("identity.find_seen").query(), ids=list(ids), database_=self._database,
+            routing_=RoutingControl.READ,
+        )  # fmt: skip
+        return {row["id"] for row in records}
 
     async def apply(
         self, batch: Sequence[Observation], planner: Planner, *, candidates: bool = False

@@ -136,3 +136,22 @@ RETURN customers, redirects, records, events, identifiers, devices, groups, rela
 
 def graph_shape(settings: Settings) -> dict[str, Any]:
     return query(settings, GRAPH_SHAPE)[0]
+
+
+def start_group_at(settings: Settings, group: str, offsets: dict[str, dict[int, int]]) -> None:
+    """Commit ``offsets`` (topic -> partition -> offset) for a new consumer group, so a worker
+    of that group replays the topics from there (a replay of part of a topic)."""
+
+    async def run() -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            parts = {TopicPartition(t, p): o for t, ps in offsets.items() for p, o in ps.items()}
+            consumer.assign(list(parts))
+            await consumer.commit(parts)
+        finally:
+            await consumer.stop()
+
+    asyncio.run(run())

@@ -50,6 +50,26 @@ async def test_every_model_key_has_a_uniqueness_constraint(driver: AsyncDriver) 
     assert unique >= MODEL_KEYS
 
 
+async def test_the_indexes_bloom_searches_exist(driver: AsyncDriver) -> None:
+    records, _, _ = await driver.execute_query(queries()["schema.show_indexes"].query())
+    online = {
+        (row["name"], row["type"], tuple(row["labels"] or ()), tuple(row["properties"] or ()))
+        for row in records
+        if row["state"] == "ONLINE"
+    }
+    assert {
+        ("identifier_value", "RANGE", ("Identifier",), ("value",)),
+        ("customer_display_name", "RANGE", ("Customer",), ("display_name",)),
+        ("customer_email", "RANGE", ("Customer",), ("email",)),
+        ("customer_phone", "RANGE", ("Customer",), ("phone",)),
+        ("segment_name", "RANGE", ("Segment",), ("name",)),
+        ("group_name", "RANGE", ("Group",), ("name",)),
+        ("identifier_text", "FULLTEXT", ("Identifier",), ("value",)),
+        ("name_text", "FULLTEXT", ("Segment", "Group", "Destination"), ("name",)),
+        ("customer_text", "FULLTEXT", ("Customer",), ("display_name", "email", "phone")),
+    } <= online
+
+
 def test_schema_apply_is_idempotent(settings: Settings) -> None:
     assert apply_schema(settings) == apply_schema(settings) > 0
 
@@ -565,6 +585,15 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "privacy.export_customer": {"customer_id": f"cus_{tag}"},
         "privacy.count_dropped": {"drops": [{"hash": f"h_{tag}", "messages": 1}], "now": now},
         "privacy.get_suppressions": {"hashes": [f"h_{tag}"]},
+        "bloom.customer_with_email": {"email": f"{tag}@example.com"},
+        "bloom.shares_device_with": {"email": f"{tag}@example.com"},
+        "bloom.household_of": {"customer": f"cus_{tag}"},
+        "bloom.identity_graph_of": {"customer": f"cus_{tag}"},
+        "bloom.why_same_customer": {"a": f"{tag}@example.com", "b": f"rec_{tag}"},
+        "bloom.members_of_segment": {"name": f"seg-{tag}"},
+        "bloom.recent_conflicts": {"days": 1},
+        "graph.customer_node": {"customer_id": f"cus_{tag}"},
+        "graph.expand_nodes": {"ids": [], "cap": 10, "skip": ["ON_DEVICE"]},
         "search.read_documents": {
             "ids": [f"cus_{tag}", f"cus_missing_{tag}"],
             "traits": ["event_count"],

@@ -1,0 +1,258 @@
+"""Privacy through the running service: consent decides what a destination receives, an
+erased person is gone from Neo4j, Redis and OpenSearch, the destination is told, and neither
+a replay of the Kafka topic nor a late event brings them back."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import redis
+
+from graphcdp.settings import Settings
+from tests.e2e.calls import graphql, send
+from tests.e2e.graph_check import end_offsets, query, start_group_at, wait_caught_up
+
+SECRET = "whsec-privacy-test"
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A destination: deliveries (POST) and erasure notices (DELETE), kept with headers."""
+
+    got: ClassVar[list[tuple[str, str, dict[str, str], bytes]]] = []
+
+    def _keep(self) -> None:
+        payload = self.rfile.read(int(self.headers.get("content-length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        Receiver.got.append((self.command, self.path, headers, payload))
+        self.send_response(200)
+        self.end_headers()
+
+    do_POST = do_DELETE = _keep
+
+    def log_message(self, *args: object) -> None:  # quiet
+        return
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _signed(headers: dict[str, str], payload: bytes) -> dict[str, Any]:
+    expected = hmac.new(SECRET.encode(), payload, hashlib.sha256).hexdigest()
+    assert headers["x-graphcdp-signature"] == f"sha256={expected}"
+    body: dict[str, Any] = json.loads(payload)
+    return body
+
+
+def _deltas(segment_id: str) -> list[tuple[str, str]]:
+    """(type, customer id) of every delta the receiver got for the segment, in order."""
+    out = []
+    for method, _, headers, payload in list(Receiver.got):
+        if method == "POST" and (body := _signed(headers, payload))["segment_id"] == segment_id:
+            out += [(d["type"], d["customer_id"]) for d in body["deltas"]]
+    return out
+
+
+def _wait(what: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := what()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return found
+
+
+SEGMENT = """mutation ($name: String!, $definition: JSON!) { createSegment(name: $name,
+  definition: $definition) { ... on SegmentSaved { segment { id } } } }"""
+DESTINATION = """mutation ($input: DestinationInput!) { createDestination(input: $input) {
+  ... on Destination { id } } }"""
+ACTIVATE = """mutation ($s: ID!, $d: ID!) { activateSegment(segmentId: $s, destinationId: $d,
+  mode: REALTIME, fields: ["email"]) { __typename } }"""
+CUSTOMER = """query ($type: IdentifierType!, $value: String!) {
+  customer(identifier: {type: $type, value: $value}) {
+    id consent { purpose status allowed source } consentHistory { purpose status } } }"""
+SET_CONSENT = """mutation ($input: ConsentInput!) { setConsent(input: $input) {
+  __typename ... on ConsentSet { consent { purpose status allowed } }
+  ... on ConsentInvalid { field reason } } }"""
+
+
+def _customer(base: str, user: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = graphql(base, CUSTOMER, type="USER_ID", value=user)["customer"]
+    return found
+
+
+def _segment_to_receiver(base: str, receiver: str, tag: str, event: str) -> str:
+    definition = {"rule": {"performed": event}}
+    segment: str = graphql(base, SEGMENT, name=f"Privacy {tag}",
+                           definition=definition)["createSegment"]["segment"]["id"]  # fmt: skip
+    hook = graphql(base, DESTINATION, input={
+        "name": f"Hook {tag}", "kind": "WEBHOOK", "url": f"{receiver}/hook", "secret": SECRET,
+        "erasureUrl": f"{receiver}/customers/{{customer_id}}",
+    })["createDestination"]["id"]  # fmt: skip
+    assert graphql(base, ACTIVATE, s=segment, d=hook)["activateSegment"] == {
+        "__typename": "Activation"}  # fmt: skip
+    return segment
+
+
+def test_consent_decides_what_a_destination_receives(
+    service: str, settings: Settings, receiver: str
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    signup = f"Signed Up {tag}"
+    segment = _segment_to_receiver(service, receiver, tag, signup)
+    yes, no = f"yes-{tag}", f"no-{tag}"
+    send(service, settings, "track", {"userId": yes, "event": signup, "context": {
+        "consent": {"categoryPreferences": {"Marketing": True}}}})  # fmt: skip
+    send(service, settings, "track", {"userId": no, "event": signup, "context": {
+        "consent": {"categoryPreferences": {"Marketing": False, "Analytics": True}}}})  # fmt: skip
+    yes_id = _wait(lambda: _customer(service, yes))["id"]
+    no_customer = _wait(lambda: _customer(service, no))
+    assert no_customer["consent"] == [
+        {"purpose": "analytics", "status": "GRANTED", "allowed": True, "source": "demo"},
+        {"purpose": "marketing", "status": "DENIED", "allowed": False, "source": "demo"},
+    ]  # fmt: skip
+    members = """query ($id: ID!) { segment(id: $id) { memberCount } }"""
+    _wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 2)
+    _wait(lambda: ("enter", yes_id) in _deltas(segment))
+    runs = """query ($s: ID!) { syncRuns(segmentId: $s) { entered withheld } }"""
+    _wait(lambda: sum(r["withheld"] for r in graphql(service, runs, s=segment)["syncRuns"]) >= 1)
+    assert ("enter", no_customer["id"]) not in _deltas(segment)
+    # The second customer grants marketing in the preference centre: it is sent as an enter.
+    granted = graphql(
+        service,
+        SET_CONSENT,
+        input={"customerId": no_customer["id"], "purpose": "Marketing", "status": "GRANTED"},
+    )
+    assert {"purpose": "marketing", "status": "GRANTED", "allowed": True} in granted[
+        "setConsent"]["consent"]  # fmt: skip
+    _wait(lambda: ("enter", no_customer["id"]) in _deltas(segment))
+    # The first revokes marketing in an event: the destination is told to drop them.
+    send(service, settings, "track", {"userId": yes, "event": "Consent Updated", "properties": {
+        "consent": {"purposes": {"marketing": {"status": "revoked"}}}}})  # fmt: skip
+    _wait(lambda: ("exit", yes_id) in _deltas(segment))
+    history = _customer(service, yes)
+    assert history is not None
+    assert history["consentHistory"] == [{"purpose": "marketing", "status": "GRANTED"},
+                                         {"purpose": "marketing", "status": "REVOKED"}]  # fmt: skip
+    bad = graphql(
+        service,
+        SET_CONSENT,
+        input={
+            "customerId": yes_id,
+            "purpose": "marketing",
+            "status": "GRANTED",
+            "expiresAt": "soon",
+        },
+    )
+    assert bad["setConsent"] == {"__typename": "ConsentInvalid", "field": "expiresAt",
+                                 "reason": "not an ISO-8601 time: 'soon'"}  # fmt: skip
+
+
+ERASE = """mutation ($id: ID!) { eraseCustomer(id: $id, reference: "DSR-1") {
+  __typename ... on CustomerErased { customerId counts suppressed notified } } }"""
+SEARCH = """query ($q: String!) { searchCustomers(query: $q) { totalCount } }"""
+
+
+def _replay(settings: Settings, since: dict[int, int], log: Path) -> None:
+    """A worker of a new group replays cdp.events from ``since`` (and nothing of the records
+    topic); wait until it has caught up, then stop it."""
+    group = f"replay-privacy-{uuid.uuid4().hex[:8]}"
+    records = end_offsets(settings, settings.topics.records)
+    start_group_at(settings, group, {settings.topics.events: since,
+                                     settings.topics.records: records})  # fmt: skip
+    env = {**os.environ, "GRAPHCDP_WORKER_GROUP": group,
+           "GRAPHCDP_SEGMENT_GROUP": f"{group}-segments"}  # fmt: skip
+    with log.open("ab") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "graphcdp.cli", "worker"], env=env,
+                                  stdout=out, stderr=out)  # fmt: skip
+    try:
+        wait_caught_up(settings, group, timeout=180)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def test_an_erased_person_is_gone_everywhere_and_stays_gone(
+    search_api: str, settings: Settings, receiver: str, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    base = search_api  # an API with its own OpenSearch index, following cdp.changes
+    since = end_offsets(settings, settings.topics.events)
+    bought = f"Bought {tag}"
+    segment = _segment_to_receiver(base, receiver, tag, bought)
+    user, email, name = f"gone-{tag}", f"gone-{tag}@example.com", f"Gonename{tag}"
+    send(base, settings, "identify", {"userId": user, "anonymousId": f"anon-{tag}", "traits": {
+        "email": email, "phone": "+4790000000", "firstName": name}})  # fmt: skip
+    send(base, settings, "track", {"userId": user, "event": bought, "properties": {"sku": tag}})
+    customer_id = _wait(lambda: _customer(base, user))["id"]
+    _wait(lambda: ("enter", customer_id) in _deltas(segment))
+    _wait(lambda: graphql(base, SEARCH, q=email)["searchCustomers"]["totalCount"] == 1)
+    profile = """query ($id: ID!) { customer(id: $id) { id email firstName } }"""
+    assert graphql(base, profile, id=customer_id)["customer"]["email"] == email  # cached now
+
+    erased = graphql(base, ERASE, id=customer_id)["eraseCustomer"]
+    assert erased["__typename"] == "CustomerErased"
+    assert (erased["customerId"], erased["notified"]) == (customer_id, 1)
+    assert erased["counts"]["events"] == 2
+    assert erased["suppressed"] == 4  # user id, anonymous id, email, phone
+    [(_, path, headers, payload)] = [g for g in Receiver.got if g[0] == "DELETE"
+                                          and customer_id in g[1]]  # fmt: skip
+    assert path == f"/customers/{customer_id}"
+    assert _signed(headers, payload)["type"] == "customer.erased"
+
+    needles = [user, email, name, f"anon-{tag}", customer_id, tag]
+    gone = "MATCH (n) WHERE any(x IN $needles WHERE apoc.convert.toJson(properties(n)) " \
+           "CONTAINS x) AND NOT n:AuditEntry AND NOT n:Segment AND NOT n:Destination " \
+           "AND NOT n:SyncRun RETURN labels(n) AS kind, properties(n) AS props"  # fmt: skip
+    assert query(settings, gone, needles=needles) == []
+    client = redis.Redis.from_url(settings.redis_url)
+    for key in client.scan_iter(match="graphcdp:*", count=1000):
+        value = client.get(key) if client.type(key) == b"string" else b""
+        assert not any(n.encode() in key + (value or b"") for n in needles), key
+    assert graphql(base, profile, id=customer_id)["customer"] is None
+    assert graphql(base, SEARCH, q=email)["searchCustomers"]["totalCount"] == 0
+    assert graphql(base, """query ($id: ID!) { exportCustomer(id: $id) }""",
+                   id=customer_id)["exportCustomer"] is None  # fmt: skip
+
+    # A replay of the topic and a late event: dropped, counted, and nothing comes back.
+    _replay(settings, since, tmp_path / "replay.log")
+    send(base, settings, "track", {"userId": user, "event": "Late", "messageId": f"late-{tag}"})
+    dropped = """MATCH (s:Suppression) WHERE s.erasure_id = $e RETURN sum(s.dropped) AS n"""
+    _wait(lambda: query(settings, dropped, e=erased_id(settings, customer_id))[0]["n"] >= 3)
+    assert query(settings, gone, needles=needles) == []
+    assert _customer(base, user) is None
+    assert "suppressed" in (tmp_path / "replay.log").read_text()
+
+
+def erased_id(settings: Settings, customer_id: str) -> str:
+    """The erasure id the audit log keeps for a customer's erasure."""
+    rows = query(
+        settings,
+        "MATCH (a:AuditEntry {operation: 'privacy.erase'}) "
+        "WHERE $c IN a.customer_ids RETURN a.entry_id AS id",
+        c=customer_id,
+    )
+    assert len(rows) == 1, rows
+    entry: str = rows[0]["id"]
+    return entry
