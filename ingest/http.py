@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
-import json
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from graph.model import CALL_TYPES, now_iso
+from ingest.payload import parse_json
 from ingest.spec import (
     ENVELOPE_KEY,
     MAX_BATCH_BYTES,
@@ -125,10 +125,7 @@ async def _read_json(request: Request, limit: int) -> object:
             raise InvalidEvent("body", f"not valid {encoding}") from None
     if len(raw) > limit:
         raise InvalidEvent("body", f"request over the {limit // 1024} KB limit")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InvalidEvent("body", f"not valid JSON ({err})") from None
+    return parse_json(raw)
 
 
 def _source(request: Request, payload: object, write_keys: dict[str, str]) -> str | JSONResponse:

@@ -36,7 +36,7 @@ from ingest.importer import (
     write_rejects,
 )
 from ingest.records import record_observation
-from ingest.spec import ENVELOPE_KEY, InvalidEvent, validate
+from ingest.spec import ENVELOPE_KEY, MAX_EVENT_BYTES, InvalidEvent, validate
 
 _IMPORT_NS = uuid.UUID("0b5e3a52-51a4-4e0e-9a43-3f7f3c1f6c11")
 CHUNK = 1000
@@ -78,7 +78,11 @@ def messages(
             except InvalidEvent as err:
                 yield _reject(item, str(err))
                 continue
-            yield item.record_id, json.dumps(message, separators=(",", ":")).encode()
+            value = json.dumps(message, separators=(",", ":")).encode()
+            if len(value) > MAX_EVENT_BYTES:  # the worker dead-letters larger messages
+                yield _reject(item, f"body: row of {len(value)} bytes is over the 32 KB limit")
+                continue
+            yield item.record_id, value
         return
     for event in read_events(path, mapping):
         if isinstance(event, Reject):

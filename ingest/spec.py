@@ -56,6 +56,7 @@ GOLDEN_TRAITS = {
 }
 _OBJECTS = ("traits", "context", "integrations", "properties")
 _TIMES = ("timestamp", "sentAt", "originalTimestamp")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class InvalidEvent(FieldError):
@@ -91,6 +92,26 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
         raise InvalidEvent("body", "expected a JSON object")
     body = dict(payload)
     body.pop("writeKey", None)
+    check_call(kind, body)
+    message_id = body.get("messageId") or f"graphcdp-{uuid.uuid4()}"
+    body["messageId"] = message_id
+    body[ENVELOPE_KEY] = {"source": source, "receivedAt": received_at}
+    key = body.get("userId") or body.get("anonymousId")
+    envelope = Envelope(str(key), message_id, body)
+    size = len(envelope.value())
+    if size > MAX_EVENT_BYTES:
+        raise InvalidEvent("body", f"event of {size} bytes is over the 32 KB limit")
+    return envelope
+
+
+def check_call(kind: str, body: dict[str, Any]) -> None:
+    """Check a call's fields against the spec, in place: ids become strings and times
+    ISO-8601 UTC. The API checks each call with it, and the worker again (a message may
+    have been produced straight to Kafka, past the API).
+
+    Raises:
+        InvalidEvent: the call breaks the spec; the error names the field.
+    """
     declared = body.get("type", kind)
     if declared != kind:
         raise InvalidEvent("type", f"expected {kind!r} on this endpoint, got {declared!r}")
@@ -119,17 +140,10 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
         if body.get(name) is not None:
             body[name] = _timestamp(name, body[name])
     message_id = body.get("messageId")
-    if message_id is None:
-        message_id = f"graphcdp-{uuid.uuid4()}"
-    elif not isinstance(message_id, str) or not 0 < len(message_id) <= 128:
+    if message_id is not None and (
+        not isinstance(message_id, str) or not 0 < len(message_id) <= 128
+    ):
         raise InvalidEvent("messageId", "expected a string of 1-128 characters")
-    body["messageId"] = message_id
-    body[ENVELOPE_KEY] = {"source": source, "receivedAt": received_at}
-    envelope = Envelope(str(user_id or anonymous_id), message_id, body)
-    size = len(envelope.value())
-    if size > MAX_EVENT_BYTES:
-        raise InvalidEvent("body", f"event of {size} bytes is over the 32 KB limit")
-    return envelope
 
 
 @dataclass(frozen=True)
@@ -202,6 +216,9 @@ def observation(
     message_id = envelope.get("messageId")
     if not isinstance(message_id, str) or not message_id:
         raise InvalidEvent("messageId", "missing")
+    checked = dict(envelope)
+    check_call(call, checked)  # again: a message may come straight to Kafka, past the API
+    envelope = checked
     received_at = str(meta.get("receivedAt") or "")
     try:
         timestamp, _skew = corrected_timestamp(
@@ -315,10 +332,15 @@ def _golden(
 
 
 def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
+    """The values a graph property can hold: strings, booleans, floats and 64-bit integers
+    (the rest stay in the event's properties JSON)."""
     return {
         k: v
         for k, v in values.items()
-        if isinstance(k, str) and isinstance(v, (str, int, float, bool)) and k.isidentifier()
+        if isinstance(k, str)
+        and k.isidentifier()
+        and isinstance(v, (str, int, float, bool))
+        and (not isinstance(v, int) or _INT64_MIN <= v <= _INT64_MAX)
     }
 
 

@@ -128,6 +128,4 @@ def test_parse_batch_splits_dead_letters_dedupes_and_expires_old_events() -> Non
     assert parsed.observations[0].event is None  # expired: identity kept, no Event node
     assert parsed.observations[1].event is not None
     assert parsed.expired == 1
-    assert [(m.offset, e.split(":")[0]) for m, e in parsed.dead] == [
-        (7, "Expecting property name enclosed in double quotes")
-    ]
+    assert [(m.offset, e.split(" (")[0]) for m, e in parsed.dead] == [(7, "body: not valid JSON")]

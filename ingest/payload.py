@@ -1,0 +1,75 @@
+"""JSON from outside, read with limits: the tracking API's bodies and the worker's messages.
+
+``json.loads`` alone accepts things the rest of the path cannot hold, and fails on others
+with errors no caller expects: nesting a thousand deep raises ``RecursionError``, an integer
+of 5,000 digits a plain ``ValueError``, ``"\\ud800"`` decodes to a lone surrogate that no
+UTF-8 encoder (Kafka's value, Neo4j's driver) will take, and ``NaN`` is not JSON at all.
+:func:`parse_json` turns each of these into an :class:`~ingest.spec.InvalidEvent` naming
+where it is, so a bad body is a 400 and a bad message a dead letter, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ingest.spec import InvalidEvent
+
+MAX_DEPTH = 64
+"""Deepest nesting of objects and lists accepted (Segment calls rarely pass 5)."""
+
+
+def parse_json(raw: bytes | str) -> object:
+    """Parse one JSON document, refusing what GraphCDP cannot store.
+
+    Refused: text that is not JSON (``NaN`` and ``Infinity`` included), bytes that are not
+    UTF-8, UTF-16 or UTF-32, integers longer than Python's 4,300-digit limit, nesting deeper
+    than :data:`MAX_DEPTH`, and strings or keys holding a lone surrogate.
+
+    Raises:
+        InvalidEvent: ``field`` is ``body`` for the document as a whole, else the path of the
+            offending value (``traits.name``, ``context.items[2]``).
+    """
+    try:
+        value: object = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidEvent("body", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, the integer digit limit
+        raise InvalidEvent("body", f"not valid JSON ({err})") from None
+    _check_tree(value)
+    return value
+
+
+def _check_tree(root: object) -> None:
+    """Walk the document (without recursion): depth and valid Unicode in keys and strings."""
+    stack: list[tuple[object, int, str]] = [(root, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, path)
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth >= MAX_DEPTH:
+            top = path.split(".")[0].split("[")[0] or "body"
+            raise InvalidEvent(top, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                _check_text(key, child)
+                stack.append((item, depth + 1, child))
+        else:
+            stack += [(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+
+
+def _check_text(text: str, path: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        field = path.encode("utf-8", errors="replace").decode() or "body"
+        raise InvalidEvent(field, "a lone surrogate: not valid Unicode text") from None
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
