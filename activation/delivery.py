@@ -91,14 +91,14 @@ async def notify_erasure(
 
 
 def erasure_notifier(
-    destinations: Callable[[list[str]], Awaitable[list[dict[str, Any]]]],
+    destinations: Callable[[list[str], bool], Awaitable[list[dict[str, Any]]]],
     client: httpx.AsyncClient,
 ) -> Callable[[str, str, str], Awaitable[bool]]:
-    """privacy.erase's ``notify``: the destination read by id (``destinations``, e.g.
-    ActivationRepository.destinations), then :func:`notify_erasure`."""
+    """privacy.erase's ``notify``: the destination read by id with its secret
+    (``destinations``: ActivationRepository.destinations), then :func:`notify_erasure`."""
 
     async def notify(destination_id: str, customer_id: str, erasure_id: str) -> bool:
-        rows = await destinations([destination_id])
+        rows = await destinations([destination_id], True)
         if not rows:
             return False
         return await notify_erasure(client, Destination.from_row(rows[0]), customer_id,

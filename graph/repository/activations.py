@@ -44,8 +44,11 @@ class ActivationRepository:
         )  # fmt: skip
         return dict(rows[0]["destination"])
 
-    async def destinations(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        rows = await self._run("activation.get_destinations", read=True,
+    async def destinations(
+        self, ids: Sequence[str] | None = None, with_secret: bool = False
+    ) -> list[dict[str, Any]]:
+        """Destinations by name; their secrets only ``with_secret`` (to sign, never to show)."""
+        rows = await self._run("activation.get_destinations", read=True, with_secret=with_secret,
                                ids=list(ids) if ids is not None else None)  # fmt: skip
         return [dict(d) for d in rows[0]["destinations"]] if rows else []
 

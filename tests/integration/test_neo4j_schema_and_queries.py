@@ -328,7 +328,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "max_attempts": 1,
             "now": now,
         },
-        "activation.get_destinations": {"ids": [f"dst_{tag}"]},
+        "activation.get_destinations": {"ids": [f"dst_{tag}"], "with_secret": False},
         "activation.activate_segment": {
             "segment_id": f"seg_{tag}",
             "destination_id": f"dst_{tag}",

@@ -174,7 +174,8 @@ async def test_erasure_leaves_nothing_of_the_person_and_their_replays_are_droppe
     # The person is a segment member with history, read through the cache and indexed.
     await driver.execute_query(
         "MATCH (c:Customer {customer_id: $c}) MERGE (s:Segment {segment_id: $s}) "
-        "SET s.name = $s MERGE (c)-[:MEMBER_OF {since: '2026-11-03'}]->(s) "
+        "SET s.name = $s, s.deleted_at = '2026-11-04T00:00:00.000Z' "  # no follower evaluates it
+        "MERGE (c)-[:MEMBER_OF {since: '2026-11-03'}]->(s) "
         "CREATE (:MembershipChange {segment_id: $s, customer_id: $c, kind: 'enter', seq: 1, "
         "at: '2026-11-03T12:00:00Z'})",
         c=erased_id, s=f"seg_{tag}",
