@@ -180,6 +180,27 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from privacy import jobs
+    from privacy.consent import purpose_name
+
+    purpose = None if args.all else purpose_name(args.purpose)
+    if args.out is None:
+        done = asyncio.run(jobs.export_all(settings, sys.stdout, masked=args.mask,
+                                           purpose=purpose))  # fmt: skip
+    else:
+        part = args.out.with_name(args.out.name + ".part")
+        with part.open("w") as out:
+            done = asyncio.run(jobs.export_all(settings, out, masked=args.mask, purpose=purpose))
+        part.replace(args.out)
+    allowed = f", {done.withheld} without {purpose} consent left out" if purpose else ""
+    masked = " (PII masked)" if args.mask else ""
+    print(f"graphcdp export: {done.exported} customers{masked}{allowed}", file=sys.stderr)
+    return 0
+
+
 def _dev(settings: Settings, args: argparse.Namespace) -> int:
     from graphcdp.dev import run_dev
 
@@ -911,6 +932,19 @@ def _parser() -> argparse.ArgumentParser:
     revoke = apikey_sub.add_parser("revoke", help="refuse a key from now on (within 10 s)")
     revoke.add_argument("name")
     apikey.set_defaults(handler=_apikey)
+
+    bulk = sub.add_parser(
+        "export", help="every customer as JSON lines (--mask for copies outside production)"
+    )
+    bulk.add_argument("--mask", action="store_true", help="mask PII, keeping its shape")
+    bulk.add_argument(
+        "--purpose",
+        default="analytics",
+        help="only customers whose consent allows it (default: analytics)",
+    )
+    bulk.add_argument("--all", action="store_true", help="every customer, whatever its consent")
+    bulk.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+    bulk.set_defaults(handler=_export)
 
     privacy = sub.add_parser("privacy", help="data-subject requests: erase or export a person")
     privacy_sub = privacy.add_subparsers(dest="action", required=True)

@@ -1,5 +1,6 @@
-"""The access export (GDPR art. 15 and 20, CCPA "right to know"): one JSON document with
-everything GraphCDP holds about a person, from the row of ``privacy.export_customer``.
+"""Exports of people: the access export (GDPR art. 15 and 20, CCPA "right to know"), one JSON
+document with everything GraphCDP holds about a person, from the row of
+``privacy.export_customer``; and the lines of the bulk export (``graphcdp export``).
 
 The document is self-describing (``format``) and complete: golden attributes each with the
 record, source, time and policy that gave its value (provenance), computed and predicted
@@ -18,6 +19,7 @@ from typing import Any
 
 from graph.model import GOLDEN, ConsentChange
 from privacy.consent import allows, current
+from privacy.masking import PII_ATTRIBUTES, mask, mask_identifier_key, mask_words
 
 FORMAT = "graphcdp.customer-export/1"
 _JSON_TEXT = ("attributes", "golden", "properties", "explanation", "utm")
@@ -102,3 +104,31 @@ def _parsed(value: object) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def profile_line(
+    customer: Mapping[str, Any],
+    identifier_keys: Sequence[str],
+    *,
+    trait_names: Sequence[str],
+    masked: bool,
+) -> dict[str, Any]:
+    """One line of a bulk export (``graphcdp export``): the unified profile, its traits and
+    identifier keys; with ``masked``, PII keeps its shape but not its value (privacy.masking),
+    for copies outside production."""
+    attributes = {name: customer[name] for name in GOLDEN if customer.get(name) is not None}
+    if masked:
+        attributes = {
+            name: mask(kind, str(value)) if (kind := PII_ATTRIBUTES.get(name)) else value
+            for name, value in attributes.items()
+        }
+    name = customer.get("display_name")
+    return {
+        "customer_id": customer["customer_id"],
+        "display_name": mask_words(str(name)) if masked and name else name,
+        "attributes": attributes,
+        "traits": {t: customer[t] for t in trait_names if customer.get(t) is not None},
+        "identifiers": [mask_identifier_key(k) if masked else k for k in identifier_keys],
+        "created_at": customer.get("created_at"),
+        "updated_at": customer.get("updated_at"),
+    }

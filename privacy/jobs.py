@@ -19,15 +19,16 @@ from activation.delivery import erasure_notifier
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.model import now_iso
-from graph.repository import AuditRepository, ProfileRepository
+from graph.repository import AuditRepository, CustomerWhere, ProfileRepository
 from graph.repository.activations import ActivationRepository
 from graph.repository.privacy import PrivacyRepository
 from graph.search import OpenSearchIndex
 from graphcdp.local_key import privacy_key
 from graphcdp.settings import Settings
 from ingest.producer import EventProducer
+from privacy.consent import allows, current
 from privacy.erase import Erasure, erase_customer
-from privacy.export import export_document
+from privacy.export import export_document, profile_line
 from privacy.suppression import Suppressor
 
 
@@ -120,3 +121,45 @@ def write_json(doc: object, out: Path | None, stdout: TextIO) -> None:
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(text)
     tmp.replace(out)
+
+
+@dataclass(frozen=True)
+class BulkExport:
+    exported: int
+    withheld: int  # customers whose consent does not allow the purpose
+
+
+async def export_all(
+    settings: Settings, out: TextIO, *, masked: bool, purpose: str | None, page: int = 500
+) -> BulkExport:
+    """Every live customer as a JSON line on ``out`` (privacy.export.profile_line), in id
+    order; with ``purpose``, only those whose consent allows it now (privacy.consent)."""
+    driver = await open_driver(settings)
+    try:
+        repo = ProfileRepository(driver, settings.neo4j_database)
+        traits, opt_in, now = settings.trait_names(), settings.opt_in_purposes(), now_iso()
+        exported = withheld = 0
+        after = ""
+        while True:
+            ids, _ = await repo.customers(CustomerWhere(), after, page)
+            if not ids:
+                break
+            profiles = await repo.profiles(ids)
+            consents = await repo.consents(ids) if purpose else {}
+            for customer_id in ids:
+                found = profiles.get(customer_id)
+                if found is None:
+                    continue
+                if purpose is not None:
+                    latest = current(consents.get(customer_id, [])).get(purpose)
+                    if not allows(latest, purpose=purpose, now=now, opt_in=opt_in):
+                        withheld += 1
+                        continue
+                keys = [i["key"] for i in found.identifiers]
+                line = profile_line(found.customer, keys, trait_names=traits, masked=masked)
+                out.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+                exported += 1
+            after = ids[-1]
+        return BulkExport(exported, withheld)
+    finally:
+        await driver.close()

@@ -4,6 +4,7 @@ nothing of the person, suppression of their replayed messages, and the access ex
 from __future__ import annotations
 
 import functools
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from matching.rules import DEFAULT_RULES
 from privacy.consent import current
 from privacy.erase import erase_customer
 from privacy.export import export_document
+from privacy.jobs import export_all
 from privacy.suppression import Suppressor
 
 SUPPRESSOR = Suppressor(b"integration-test-privacy-key-0123456789")
@@ -306,3 +308,27 @@ async def test_the_export_holds_everything_with_provenance(driver: AsyncDriver) 
     }]  # fmt: skip
     assert doc["traits"] == {"event_count": 2}
     json.dumps(doc)  # one JSON document
+
+
+async def test_the_bulk_export_masks_pii_and_leaves_out_who_refused_the_purpose(
+    driver: AsyncDriver, settings: Settings
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    repo = IdentityRepository(driver, "neo4j", SUPPRESSOR)
+    for who, analytics in (("in", True), ("out", False)):
+        await _apply(repo, _call(f"{tag}-{who}", "2026-11-02T10:00:00Z", type="identify",
+                                 userId=f"{who}-{tag}",
+                                 traits={"email": f"{who}-{tag}@example.com", "lastName": "Lee"},
+                                 context={"consent": {"categoryPreferences": {
+                                     "Analytics": analytics}}}))  # fmt: skip
+    out = io.StringIO()
+    done = await export_all(settings, out, masked=True, purpose="analytics")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == done.exported
+    assert done.withheld >= 1
+    inside = await _customer_of(driver, f"user_id:in-{tag}")
+    outside = await _customer_of(driver, f"user_id:out-{tag}")
+    [line] = [x for x in lines if x["customer_id"] == inside]
+    assert sorted(line["identifiers"]) == ["email:i***@e***.com", f"user_id:in-{tag}"]
+    assert line["attributes"] == {"email": "i***@e***.com", "last_name": "L**"}
+    assert all(x["customer_id"] != outside for x in lines)
