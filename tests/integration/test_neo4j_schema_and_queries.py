@@ -16,6 +16,7 @@ from graph.repository import EventRepository, IdentityRepository, ProfileReposit
 from graph.repository.housekeeping import one_cutoff
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
+from ingest.retention_loop import prune_once
 from matching.deterministic import resolve
 from privacy.retention import Retention
 
@@ -823,3 +824,21 @@ async def test_golden_attributes_follow_the_policy_across_batches_and_merges(
         tag=tag,
     )
     assert [json.loads(r["golden"]).get("first_name") for r in records] == ["Robert", "Bob", "Rob"]
+
+
+async def test_one_worker_at_a_time_runs_the_retention_job_when_it_is_due(
+    driver: AsyncDriver,
+) -> None:
+    events = EventRepository(driver, "neo4j")
+    # Due once the last run is older than the interval; not again within it.
+    retention = Retention.parse(f"event:none-{uuid.uuid4().hex}=1", 36_500)
+    first = await prune_once(events, retention, interval=0.5)
+    assert first is not None  # it was due (0.5 s since any run) and this process took it
+    assert await prune_once(events, retention, interval=3600) is None  # it just ran
+    records, _, _ = await driver.execute_query(
+        "MATCH (j:Job {name: 'retention'}) RETURN j.lease_until AS lease, j.last_run_at AS ran"
+    )
+    assert records[0]["lease"] is None  # released
+    assert records[0]["ran"] is not None
+    await asyncio.sleep(0.6)
+    assert await prune_once(events, retention, interval=0.5) is not None
