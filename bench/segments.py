@@ -11,7 +11,9 @@ activation latency.
    bench purchase today" is activated in realtime to a webhook receiver in this process;
    ``--rate`` track calls a second, each a first purchase of a new user, go through
    ``/v1/batch`` for ``--seconds``; for every customer whose enter delta arrives, the time from
-   its call to the delta's arrival. p50/p99 and how many arrived within the wait.
+   its call to the delta's arrival. p50/p99 and how many arrived within the wait, and the
+   same split by stage (``stages``: the worker writes the customer, the segment follower
+   writes its enter, the activation delivers it), read from the graph's timestamps.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import httpx
 from bench.ingest import Service
 from bench.link_scale import dataset, load
 from graph.cypher import q
+from graph.driver import open_driver
 from graph.model import now_iso
 from graphcdp.settings import Settings
 
@@ -46,7 +49,7 @@ class _Hook(http.server.BaseHTTPRequestHandler):
     arrivals: ClassVar[dict[str, float]] = {}
 
     def do_POST(self) -> None:
-        now = time.monotonic()
+        now = time.time()
         payload = json.loads(self.rfile.read(int(self.headers["content-length"])))
         for delta in payload["deltas"]:
             if delta["type"] == "enter":
@@ -145,7 +148,7 @@ async def _latency(
             for _ in range(batch):
                 user = f"bu-{tag}-{n}"
                 calls.append({"type": "track", "userId": user, "event": event})
-                sent[user] = time.monotonic()
+                sent[user] = time.time()
                 n += 1
             await c.post("/v1/batch", json={"batch": calls}, auth=(key, ""))
             await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
@@ -162,10 +165,45 @@ async def _latency(
                 if c in _Hook.arrivals)  # fmt: skip
     if not ms:
         return {"sent": len(sent), "arrived": 0}
-    return {"sent": len(sent), "arrived": len(ms), "rate_per_s": rate,
-            "p50_ms": round(statistics.median(ms), 1),
+    return {"sent": len(sent), "arrived": len(ms), "rate_per_s": rate, **_spread(ms),
+            "stages": await _stages(settings, segment, by_customer, sent)}  # fmt: skip
+
+
+def _spread(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {"p50_ms": round(statistics.median(ms), 1),
             "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
             "max_ms": round(ms[-1], 1)}  # fmt: skip
+
+
+async def _stages(
+    settings: Settings, segment: str, by_customer: dict[str, str], sent: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Where the time goes, per customer (wall clock, one machine): from the call to the
+    customer written by the worker (``created_at``), to its enter written by the segment
+    follower (``MembershipChange.at``), to the delta at the webhook."""
+    driver = await open_driver(settings)
+    try:
+        records, _, _ = await driver.execute_query(
+            "UNWIND $ids AS id MATCH (c:Customer {customer_id: id}) "
+            "MATCH (m:MembershipChange {segment_id: $s, customer_id: id, kind: 'enter'}) "
+            "RETURN id, c.created_at AS written, min(m.at) AS entered",
+            ids=list(by_customer), s=segment,
+        )  # fmt: skip
+    finally:
+        await driver.close()
+    ingest, evaluate, deliver = [], [], []
+    for r in records:
+        written = datetime.fromisoformat(r["written"].replace("Z", "+00:00")).timestamp()
+        entered = datetime.fromisoformat(r["entered"].replace("Z", "+00:00")).timestamp()
+        arrived = _Hook.arrivals.get(r["id"])
+        ingest.append((written - sent[by_customer[r["id"]]]) * 1000)
+        evaluate.append((entered - written) * 1000)
+        if arrived is not None:
+            deliver.append((arrived - entered) * 1000)
+    return {"call_to_customer_written": _spread(ingest),
+            "written_to_enter_written": _spread(evaluate),
+            "enter_written_to_webhook": _spread(deliver)}  # fmt: skip
 
 
 def run(settings: Settings, customers: int, rate: int, seconds: float, seed: int) -> dict[str, Any]:
