@@ -11,6 +11,7 @@ where it is, so a bad body is a 400 and a bad message a dead letter, never a cra
 from __future__ import annotations
 
 import json
+import math
 
 from ingest.spec import InvalidEvent
 
@@ -21,7 +22,8 @@ MAX_DEPTH = 64
 def parse_json(raw: bytes | str) -> object:
     """Parse one JSON document, refusing what GraphCDP cannot store.
 
-    Refused: text that is not JSON (``NaN`` and ``Infinity`` included), bytes that are not
+    Refused: text that is not JSON (``NaN`` and ``Infinity`` included), numbers too large for
+    a float (``1e999``, which would be written back as ``Infinity``), bytes that are not
     UTF-8, UTF-16 or UTF-32, integers longer than Python's 4,300-digit limit, nesting deeper
     than :data:`MAX_DEPTH`, and strings or keys holding a lone surrogate.
 
@@ -30,7 +32,7 @@ def parse_json(raw: bytes | str) -> object:
             offending value (``traits.name``, ``context.items[2]``).
     """
     try:
-        value: object = json.loads(raw, parse_constant=_no_constant)
+        value: object = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise InvalidEvent("body", f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, the integer digit limit
@@ -73,3 +75,10 @@ def _check_text(text: str, path: str) -> None:
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999: JSON, but no JSON encoder can write it back
+        raise ValueError(f"{text[:24]} is out of a number's range")
+    return number

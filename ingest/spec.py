@@ -76,7 +76,9 @@ class Envelope:
     body: dict[str, Any]
 
     def value(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(
+            self.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
 
 
 def validate(kind: str, payload: object, source: str, received_at: str) -> Envelope:
@@ -98,7 +100,10 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
     body[ENVELOPE_KEY] = {"source": source, "receivedAt": received_at}
     key = body.get("userId") or body.get("anonymousId")
     envelope = Envelope(str(key), message_id, body)
-    size = len(envelope.value())
+    try:
+        size = len(envelope.value())
+    except ValueError:  # a NaN or an infinite float from a file import: not JSON
+        raise InvalidEvent("body", "NaN and Infinity are not JSON numbers") from None
     if size > MAX_EVENT_BYTES:
         raise InvalidEvent("body", f"event of {size} bytes is over the 32 KB limit")
     return envelope
