@@ -93,7 +93,8 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
     if not isinstance(payload, dict):
         raise InvalidEvent("body", "expected a JSON object")
     body = dict(payload)
-    body.pop("writeKey", None)
+    if not isinstance(body.pop("writeKey", None), str | None):
+        raise InvalidEvent("writeKey", "expected a string")
     check_call(kind, body)
     message_id = body.get("messageId") or f"graphcdp-{uuid.uuid4()}"
     body["messageId"] = message_id

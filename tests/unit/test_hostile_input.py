@@ -141,3 +141,18 @@ async def test_the_tracking_api_answers_400_naming_the_field(body: bytes, field:
             assert reply.status_code == 400, reply.text
             assert reply.json()["field"] == field
     assert sender.sent == []
+
+
+async def test_a_write_key_in_the_body_must_be_a_string() -> None:
+    sender = _Sender()
+    app = Starlette(routes=tracking_routes({"key": "web"}, lambda _: sender))
+    transport = httpx.ASGITransport(app=app)
+    call = {"userId": "u", "event": "E"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for path, body in (("/v1/track", {**call, "writeKey": 5}),
+                           ("/v1/batch", {"batch": [call], "writeKey": ["key"]})):  # fmt: skip
+            reply = await client.post(path, json=body, auth=("key", ""))
+            assert (reply.status_code, reply.json()["field"]) == (400, "writeKey")
+        reply = await client.post("/v1/track", json={**call, "writeKey": None}, auth=("key", ""))
+        assert reply.status_code == 200  # null is absent, as everywhere in a call
+    assert len(sender.sent) == 1
