@@ -23,6 +23,7 @@ from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
+from api.openapi import openapi
 from api.readiness import readiness
 from api.search_follower import FollowerStats, follow_for_search
 from graph.cache import CacheConfig, ProfileCache
@@ -222,8 +223,9 @@ def create_app(settings: Settings) -> Starlette:
         producer: EventProducer = request.app.state.producer
         return producer
 
-    # /graphql needs a caller (api/auth.py); /healthz, /readyz and /metrics stay open (no
-    # data: liveness, readiness, counters), and /v1/* keeps its own write keys.
+    # /graphql needs a caller (api/auth.py); /healthz, /readyz, /metrics and /openapi.json stay
+    # open (no data: liveness, readiness, counters, the API's shape), and /v1/* keeps its own
+    # write keys.
     schema = make_schema(production=settings.production, cost_limit=settings.query_cost_limit)
     ide = not settings.production
     graphql = RequireCaller(GraphQLApp(schema, graphql_ide="graphiql" if ide else None), ide)
@@ -232,6 +234,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics),
         Route("/healthz", health),
         Route("/readyz", ready),
+        Route("/openapi.json", openapi),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
