@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from ingest.spec import InvalidEvent
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 MAX_DEPTH = 64
 """Deepest nesting of objects and lists accepted (Segment calls rarely pass 5)."""
 
@@ -37,30 +39,42 @@ def parse_json(raw: bytes | str) -> object:
         raise InvalidEvent("body", f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, the integer digit limit
         raise InvalidEvent("body", f"not valid JSON ({err})") from None
-    _check_tree(value)
+    # A lone surrogate can only come from a \\uD800-\\uDFFF escape (raw bytes that are not
+    # UTF-8 fail to decode), so strings are walked only when the text has one.
+    texts = not isinstance(raw, bytes) or _SURROGATE_ESCAPE.search(raw) is not None
+    _check_tree(value, texts)
     return value
 
 
-def _check_tree(root: object) -> None:
-    """Walk the document (without recursion): depth and valid Unicode in keys and strings."""
-    stack: list[tuple[object, int, str]] = [(root, 0, "")]
+def _check_tree(root: object, texts: bool) -> None:
+    """Walk the containers of a document (without recursion) for their depth, and with
+    ``texts`` its keys and strings for lone surrogates. Paths are made only for what is
+    walked into: most values are scalars and cost one ``isinstance``."""
+    if isinstance(root, str) and texts:
+        _check_text(root, "body")
+    stack: list[tuple[dict[str, object] | list[object], int, str]] = []
+    if isinstance(root, dict | list):
+        stack.append((root, 0, ""))
     while stack:
         value, depth, path = stack.pop()
-        if isinstance(value, str):
-            _check_text(value, path)
-            continue
-        if not isinstance(value, (dict, list)):
-            continue
         if depth >= MAX_DEPTH:
             top = path.split(".")[0].split("[")[0] or "body"
             raise InvalidEvent(top, f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in pairs:
+            nested = isinstance(item, dict | list)
+            if not (nested or texts):
+                continue
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            else:
                 child = f"{path}.{key}" if path else key
-                _check_text(key, child)
-                stack.append((item, depth + 1, child))
-        else:
-            stack += [(item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value)]
+                if texts:
+                    _check_text(key, child)
+            if texts and isinstance(item, str):
+                _check_text(item, child)
+            if nested:
+                stack.append((item, depth + 1, child))  # type: ignore[arg-type]
 
 
 def _check_text(text: str, path: str) -> None:
