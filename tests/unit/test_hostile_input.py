@@ -156,3 +156,14 @@ async def test_a_write_key_in_the_body_must_be_a_string() -> None:
         reply = await client.post("/v1/track", json={**call, "writeKey": None}, auth=("key", ""))
         assert reply.status_code == 200  # null is absent, as everywhere in a call
     assert len(sender.sent) == 1
+
+
+def test_a_dead_letter_says_what_where_and_which_group() -> None:
+    from ingest.worker import dead_letter
+
+    letter = json.loads(dead_letter(_message(b"\xff{", 77), "body: not valid JSON", "g-1"))
+    assert {k: letter[k] for k in ("error", "stage", "group", "topic", "partition", "offset")} == {
+        "error": "body: not valid JSON", "stage": "worker", "group": "g-1",
+        "topic": "cdp.events", "partition": 2, "offset": 77,
+    }  # fmt: skip
+    assert letter["value"] == "\ufffd{"  # the bytes as text, undecodable ones replaced
