@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
+from cross_web import HTTPException  # what Strawberry 0.341 catches and answers with its status
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +23,7 @@ from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
+from api.openapi import openapi
 from api.readiness import readiness
 from api.search_follower import FollowerStats, follow_for_search
 from graph.cache import CacheConfig, ProfileCache
@@ -46,7 +48,9 @@ from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
 from ingest.activation_loop import senders_for
 from ingest.http import IngestStats, tracking_routes
+from ingest.payload import parse_json
 from ingest.producer import EventProducer
+from ingest.spec import InvalidEvent
 from ingest.tracking_plan import TrackingPlan, load_plan
 from matching.rules import RulesSource
 from privacy.suppression import Suppressor
@@ -63,6 +67,18 @@ NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field a
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body read with the tracking API's limits, and an object (or a list:
+        a batch, which Strawberry refuses): a JSON scalar made Strawberry answer 500, and
+        variables nested a thousand deep a ``RecursionError``."""
+        try:
+            body = parse_json(data)
+        except InvalidEvent as err:
+            raise HTTPException(400, f"Unable to parse request body as JSON ({err})") from None
+        if not isinstance(body, dict | list):
+            raise HTTPException(400, 'The request body must be a JSON object: {"query": ...}')
+        return body
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
@@ -207,8 +223,9 @@ def create_app(settings: Settings) -> Starlette:
         producer: EventProducer = request.app.state.producer
         return producer
 
-    # /graphql needs a caller (api/auth.py); /healthz, /readyz and /metrics stay open (no
-    # data: liveness, readiness, counters), and /v1/* keeps its own write keys.
+    # /graphql needs a caller (api/auth.py); /healthz, /readyz, /metrics and /openapi.json stay
+    # open (no data: liveness, readiness, counters, the API's shape), and /v1/* keeps its own
+    # write keys.
     schema = make_schema(production=settings.production, cost_limit=settings.query_cost_limit)
     ide = not settings.production
     graphql = RequireCaller(GraphQLApp(schema, graphql_ide="graphiql" if ide else None), ide)
@@ -217,6 +234,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics),
         Route("/healthz", health),
         Route("/readyz", ready),
+        Route("/openapi.json", openapi),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]

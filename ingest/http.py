@@ -130,8 +130,11 @@ async def _read_json(request: Request, limit: int) -> object:
 
 def _source(request: Request, payload: object, write_keys: dict[str, str]) -> str | JSONResponse:
     key = _basic_user(request)
-    if key is None and isinstance(payload, dict) and isinstance(payload.get("writeKey"), str):
-        key = payload["writeKey"]
+    in_body = payload.get("writeKey") if isinstance(payload, dict) else None
+    if in_body is not None and not isinstance(in_body, str):
+        return _error(400, "writeKey: expected a string", "writeKey")
+    if key is None and in_body:
+        key = in_body
     if key is None:
         return _error(401, "missing write key (HTTP Basic user name or writeKey)")
     source = write_keys.get(key)

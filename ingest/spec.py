@@ -76,7 +76,9 @@ class Envelope:
     body: dict[str, Any]
 
     def value(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(
+            self.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
 
 
 def validate(kind: str, payload: object, source: str, received_at: str) -> Envelope:
@@ -91,14 +93,18 @@ def validate(kind: str, payload: object, source: str, received_at: str) -> Envel
     if not isinstance(payload, dict):
         raise InvalidEvent("body", "expected a JSON object")
     body = dict(payload)
-    body.pop("writeKey", None)
+    if not isinstance(body.pop("writeKey", None), str | None):
+        raise InvalidEvent("writeKey", "expected a string")
     check_call(kind, body)
     message_id = body.get("messageId") or f"graphcdp-{uuid.uuid4()}"
     body["messageId"] = message_id
     body[ENVELOPE_KEY] = {"source": source, "receivedAt": received_at}
     key = body.get("userId") or body.get("anonymousId")
     envelope = Envelope(str(key), message_id, body)
-    size = len(envelope.value())
+    try:
+        size = len(envelope.value())
+    except ValueError:  # a NaN or an infinite float from a file import: not JSON
+        raise InvalidEvent("body", "NaN and Infinity are not JSON numbers") from None
     if size > MAX_EVENT_BYTES:
         raise InvalidEvent("body", f"event of {size} bytes is over the 32 KB limit")
     return envelope

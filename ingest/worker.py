@@ -131,11 +131,15 @@ def parse_batch(
     return parsed
 
 
-def dead_letter(message: Message, error: str) -> bytes:
+def dead_letter(message: Message, error: str, group: str) -> bytes:
+    """The DLQ record of a message: the cause, where it was read (topic, partition, offset)
+    and by which consumer group (every group reads every message, so each dead-letters a bad
+    one once: the group tells the copies apart)."""
     return json.dumps(
         {
             "error": error,
             "stage": "worker",
+            "group": group,
             "topic": message.topic,
             "partition": message.partition,
             "offset": message.offset,
@@ -350,7 +354,9 @@ async def _process(
         )
     written = time.monotonic()
     sends = [
-        await producer.send(topics.dlq, dead_letter(message, error), key=message.key)
+        await producer.send(
+            topics.dlq, dead_letter(message, error, settings.worker_group), key=message.key
+        )
         for message, error in parsed.dead
     ]
     at = now_iso()

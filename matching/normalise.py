@@ -184,7 +184,9 @@ def _apply_provider_rule(local: str, domain: str) -> tuple[str, str]:
         # Subdomain addressing: the local part is only a folder name; the mailbox is the label.
         rule, local, domain = parent_rule, user, parent
     if rule.tag_separator:
-        local = local.partition(rule.tag_separator)[0]
+        # A dot left before the tag ends no address (``jane.+shop`` -> ``jane``), so the
+        # key stays an address that normalises to itself.
+        local = local.partition(rule.tag_separator)[0].rstrip(".")
     if rule.strip_dots:
         local = local.replace(".", "")
     if not local:

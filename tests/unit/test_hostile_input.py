@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from ingest.http import tracking_routes
 from ingest.payload import MAX_DEPTH, parse_json
-from ingest.spec import Envelope, InvalidEvent
+from ingest.spec import Envelope, InvalidEvent, validate
 from ingest.worker import parse_batch
 
 ENV = {"source": "web", "receivedAt": "2026-11-27T00:00:00.000Z"}
@@ -35,6 +35,7 @@ NESTED = "{" + '"a":{' * (MAX_DEPTH + 2) + '"b":1' + "}" * (MAX_DEPTH + 3)
         ('{"n": ' + "9" * 5000 + "}", "body: not valid JSON (Exceeds the limit (4300 digits)"),
         ('{"n": NaN}', "body: not valid JSON (NaN is not JSON)"),
         ('{"n": -Infinity}', "body: not valid JSON (-Infinity is not JSON)"),
+        ('{"n": 1e999}', "body: not valid JSON (1e999 is out of a number's range)"),
         ('{"userId": "a\\ud800"}', "userId: a lone surrogate"),
         ('{"traits": {"k\\udc00": 1}}', "traits.k?: a lone surrogate"),
         ('{"items": ["ok", "\\udfff"]}', "items[1]: a lone surrogate"),
@@ -56,7 +57,14 @@ def test_parse_json_keeps_valid_unicode_and_depth_at_the_limit() -> None:
     assert parse_json('"\\ud83d\\ude00"') == "\U0001f600"  # an escaped pair is one emoji
     at_limit = "[" * MAX_DEPTH + "]" * MAX_DEPTH
     assert parse_json(at_limit) is not None
-    assert parse_json('{"n": 1e999}') == {"n": float("inf")}  # a number, if a large one
+    assert parse_json('{"n": 1e308, "m": 1e-999}') == {"n": 1e308, "m": 0.0}
+
+
+def test_an_infinite_float_from_a_file_import_is_refused_by_the_spec() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        validate("track", {"userId": "u", "event": "E", "properties": {"x": float("inf")}},
+                 "file", "2026-11-27T00:00:00.000Z")  # fmt: skip
+    assert str(caught.value) == "body: NaN and Infinity are not JSON numbers"
 
 
 def _message(value: bytes, offset: int) -> ConsumerRecord[bytes, bytes]:
@@ -119,6 +127,7 @@ class _Sender:
         (b'{"userId": "u", "event": "E", "n": ' + b"7" * 5000 + b"}", "body"),
         (b'{"userId": "u\\ud800", "event": "E"}', "userId"),
         (b'{"userId": "u", "event": "E", "properties": {"x": NaN}}', "body"),
+        (b'{"userId": "u", "event": "E", "properties": {"x": 1e999}}', "body"),
         (('{"userId": "u", "event": "E", "properties": ' + NESTED + "}").encode(), "properties"),
     ],
 )
@@ -132,3 +141,29 @@ async def test_the_tracking_api_answers_400_naming_the_field(body: bytes, field:
             assert reply.status_code == 400, reply.text
             assert reply.json()["field"] == field
     assert sender.sent == []
+
+
+async def test_a_write_key_in_the_body_must_be_a_string() -> None:
+    sender = _Sender()
+    app = Starlette(routes=tracking_routes({"key": "web"}, lambda _: sender))
+    transport = httpx.ASGITransport(app=app)
+    call = {"userId": "u", "event": "E"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for path, body in (("/v1/track", {**call, "writeKey": 5}),
+                           ("/v1/batch", {"batch": [call], "writeKey": ["key"]})):  # fmt: skip
+            reply = await client.post(path, json=body, auth=("key", ""))
+            assert (reply.status_code, reply.json()["field"]) == (400, "writeKey")
+        reply = await client.post("/v1/track", json={**call, "writeKey": None}, auth=("key", ""))
+        assert reply.status_code == 200  # null is absent, as everywhere in a call
+    assert len(sender.sent) == 1
+
+
+def test_a_dead_letter_says_what_where_and_which_group() -> None:
+    from ingest.worker import dead_letter
+
+    letter = json.loads(dead_letter(_message(b"\xff{", 77), "body: not valid JSON", "g-1"))
+    assert {k: letter[k] for k in ("error", "stage", "group", "topic", "partition", "offset")} == {
+        "error": "body: not valid JSON", "stage": "worker", "group": "g-1",
+        "topic": "cdp.events", "partition": 2, "offset": 77,
+    }  # fmt: skip
+    assert letter["value"] == "\ufffd{"  # the bytes as text, undecodable ones replaced

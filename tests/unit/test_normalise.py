@@ -36,6 +36,8 @@ from matching.normalise import (
         ("lists@sam.fastmail.com", True, "sam@fastmail.com"),
         ("basename-shopping@yahoo.com", True, "basename@yahoo.com"),
         ("first.last-news@ymail.com", True, "first.last@ymail.com"),
+        ("jane.+shop@outlook.com", True, "jane@outlook.com"),
+        ("first.-news@yahoo.com", True, "first@yahoo.com"),
         ("ü@bücher.de", False, "ü@bücher.de"),
         ("a@xn--bcher-kva.de", False, "a@xn--bcher-kva.de"),
     ],
