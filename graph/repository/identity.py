@@ -87,10 +87,10 @@ class IdentityRepository:
     async def seen(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` (message or record ids) are applied: a Record or an Event."""
         records, _, _ = await self._driver.execute_query(
-            q("identity.find_seen").query(), ids=list(ids), database_=self._database,
-            routing_=RoutingControl.READ,
+            q("identity.find_seen").query(), ids=list(ids), hashes=[],
+            database_=self._database, routing_=RoutingControl.READ,
         )  # fmt: skip
-        return {row["id"] for row in records}
+        return set(records[0]["seen"]) if records else set()
 
     async def apply(
         self, batch: Sequence[Observation], planner: Planner, *, candidates: bool = False
