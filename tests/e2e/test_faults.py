@@ -171,6 +171,34 @@ def _in_graph(settings: Settings, call: Call) -> bool:
     return bool(found[0]["n"])
 
 
+def _resumed(settings: Settings, tag: str, probe: Call) -> Callable[[], bool]:
+    """A check that holds once the worker applies again: the run's event count grew between
+    two calls, or the call accepted during the outage is in the graph."""
+    seen = [-1]
+
+    def check() -> bool:
+        now = _applied(settings, tag)
+        grew = 0 <= seen[0] < now
+        seen[0] = now
+        return grew or _in_graph(settings, probe)
+
+    return check
+
+
+def _recovered(checks: dict[str, Callable[[], bool]], timeout: float = 180) -> dict[str, float]:
+    """Poll every check until each has held once; the moment each first did."""
+    found: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(found) < len(checks):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not recovered within {timeout:g} s: {set(checks) - set(found)}")
+        for name, check in checks.items():
+            if name not in found and check():
+                found[name] = time.monotonic()
+        time.sleep(0.05)
+    return found
+
+
 def _track(base: str, settings: Settings, call: Call) -> int:
     """POST one tracking call; its HTTP status (the test waits as long as the API does)."""
     key = next(iter(settings.parsed_write_keys()))
@@ -266,10 +294,12 @@ def _restart_neo4j(run: FaultRun, base: str, tag: str, chunk: list[Call]) -> Non
     run.probes.append(probe)
     up(settings, only=("neo4j",))
     back = time.monotonic()
-    applied = _wait("the worker applies again", functools.partial(_in_graph, settings, probe))
-    run.took("Neo4j restart: worker", back, applied)
-    run.took("Neo4j restart: API", back,
-             _wait("GraphQL answers", lambda: _graphql_status(base) == 200))  # fmt: skip
+    times = _recovered({
+        "Neo4j restart: API": lambda: _graphql_status(base) == 200,
+        "Neo4j restart: worker": _resumed(settings, tag, probe),
+    })  # fmt: skip
+    for fault, at in times.items():
+        run.took(fault, back, at)
     assert worker.poll() is None, "the worker exited while Neo4j was down"
 
 
@@ -296,7 +326,7 @@ def _restart_kafka(run: FaultRun, base: str, tag: str, chunk: list[Call]) -> Non
     accepted = _wait("a tracking call is accepted", lambda: _track(base, settings, probe) == 200)
     run.took("Kafka restart: API", back, accepted)
     run.probes.append(probe)
-    applied = _wait("the worker applies again", functools.partial(_in_graph, settings, probe))
+    applied = _wait("the worker applies again", _resumed(settings, tag, probe))
     run.took("Kafka restart: worker", back, applied)
     assert worker.poll() is None, "the worker exited while Kafka was down"
 
