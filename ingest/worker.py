@@ -211,7 +211,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
     traits = settings.trait_definitions()
-    driver = await open_driver(settings)
+    # The driver retries a transaction for 5 s (deadlocks mostly); longer outages are waited
+    # out by _with_backoff, whose delays stay under 5 s: with the driver's 30 s, a restarted
+    # Neo4j waited up to half a minute for a worker asleep in the driver's own backoff.
+    driver = await open_driver(settings, retry_seconds=5.0)
     repo = IdentityRepository(driver, settings.neo4j_database)
     idle = asyncio.Event()
     idle.set()
