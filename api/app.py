@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
@@ -26,6 +28,7 @@ from api.observability import ConsumerLag, RequestIds
 from api.openapi import openapi
 from api.readiness import readiness
 from api.search_follower import FollowerStats, follow_for_search
+from api.unavailable import EXCEPTION_HANDLERS, unavailable_in
 from graph.cache import CacheConfig, ProfileCache
 from graph.driver import open_driver
 from graph.repository import (
@@ -63,6 +66,8 @@ from resolvers.privacy.services import PrivacyServices
 from resolvers.schema import make_schema
 
 logger = logging.getLogger(__name__)
+# How long a request's Neo4j transaction is retried before the API answers 503 instead.
+API_NEO4J_RETRY_SECONDS = 3.0
 NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field allowed
 
 
@@ -99,13 +104,23 @@ class GraphQLApp(GraphQL[Context, None]):
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A result that failed because Neo4j (or Kafka) was unreachable is answered 503
+        (api/unavailable.py), not 200 with a driver error in it."""
+        cause = unavailable_in(result.errors)
+        if cause is not None:
+            raise cause
+        return await super().process_result(request, result)
+
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app; servers are reached only when the lifespan starts."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        driver = await open_driver(settings)
+        driver = await open_driver(settings, retry_seconds=API_NEO4J_RETRY_SECONDS)
         producer = EventProducer(settings)
         await producer.start()
         app.state.profiles = ProfileRepository(driver, settings.neo4j_database)
@@ -257,7 +272,12 @@ def create_app(settings: Settings) -> Starlette:
             max_age=86400,
         ),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
 
 
 def app_from_env() -> Starlette:

@@ -31,6 +31,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from neo4j.exceptions import Neo4jError
 
 from api.invalidation import changed_customers
+from graph.driver import UNAVAILABLE
 from graph.search import SearchIndex, SearchUnavailable, sync
 from graph.search.documents import DocumentSource
 from graphcdp.settings import Settings
@@ -125,7 +126,7 @@ async def _until_done(call: Callable[[], Awaitable[T]], what: str, stats: Follow
     while True:
         try:
             return await call()
-        except (SearchUnavailable, Neo4jError, KafkaError, OSError) as err:
+        except (SearchUnavailable, Neo4jError, *UNAVAILABLE, KafkaError, OSError) as err:
             stats.failures += 1
             log.warning("search: %s failed (%s); again in %.1f s", what, err, wait)
             await asyncio.sleep(wait)

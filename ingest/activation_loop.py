@@ -14,11 +14,13 @@ import socket
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
+from aiokafka.errors import KafkaError
 from neo4j.exceptions import Neo4jError
 
 from activation.delivery import FileSender, KafkaSender, Senders, WebhookSender
 from activation.model import TokenBucket
 from activation.sync import run_sync
+from graph.driver import UNAVAILABLE
 from graph.model import now_iso
 from graph.repository.activations import ActivationRepository
 from ingest.producer import EventProducer
@@ -69,7 +71,7 @@ async def _run(repo: ActivationRepository, senders: Senders, producer: EventProd
                     repo, senders, segment_id, destination_id, owner, now_iso, dead_letter,
                     buckets=buckets,
                 ))  # fmt: skip
-        except (Neo4jError, OSError) as err:
+        except (Neo4jError, *UNAVAILABLE, KafkaError, OSError) as err:
             log.warning("activations: %s; looking again shortly", err)
         for key, task in list(running.items()):
             if task.done():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 
 from graphcdp.settings import Settings
 from ingest.spec import Envelope
@@ -15,8 +17,9 @@ from ingest.spec import Envelope
 class EventProducer:
     """Sends validated envelopes to ``cdp.events`` (and rejects to ``cdp.dlq``), acks=all."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, deadline: float = 10.0) -> None:
         self._topics = settings.topics
+        self._deadline = deadline
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
             acks="all",
@@ -37,15 +40,28 @@ class EventProducer:
         await self._producer.client.fetch_all_metadata()
 
     async def send(self, envelopes: Sequence[Envelope], topic: str | None = None) -> None:
-        """Send every envelope, then wait for all acknowledgements (one round trip per batch)."""
-        futures = [
-            await self._producer.send(
-                topic or self._topics.events, env.value(), key=env.key.encode()
-            )
-            for env in envelopes
-        ]
-        for future in futures:
-            await future
+        """Send every envelope, then wait for all acknowledgements (one round trip per batch).
+
+        Raises:
+            KafkaTimeoutError: not all acknowledged within ``deadline`` seconds (a broker
+                that is down: aiokafka would wait for it as long as it takes). The calls
+                may still land later; the caller answers 503 and its client sends again
+                (with the same messageIds, so the worker applies each once).
+        """
+        try:
+            async with asyncio.timeout(self._deadline):
+                futures = [
+                    await self._producer.send(
+                        topic or self._topics.events, env.value(), key=env.key.encode()
+                    )
+                    for env in envelopes
+                ]
+                for future in futures:
+                    await future
+        except TimeoutError:
+            raise KafkaTimeoutError(
+                f"Kafka did not acknowledge within {self._deadline:g} s"
+            ) from None
 
     async def publish_changes(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Publish change messages to ``cdp.changes``, keyed by customer id."""

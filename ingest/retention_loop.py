@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from neo4j.exceptions import Neo4jError
 
+from graph.driver import UNAVAILABLE
 from graph.model import iso_utc
 from graph.repository import EventRepository
 from ingest.activation_loop import owner_name
@@ -57,6 +58,6 @@ async def _run(events: EventRepository, retention: Retention, interval: float) -
             deleted = await prune_once(events, retention, interval)
             if deleted is not None:
                 log.info("retention: deleted %d events past their retention", deleted)
-        except (Neo4jError, OSError) as err:
+        except (Neo4jError, *UNAVAILABLE, OSError) as err:  # Neo4j down: the next interval
             log.warning("retention: %s; trying again at the next interval", err)
         await asyncio.sleep(min(interval, 60.0))  # look often; the claim says when it is due

@@ -34,8 +34,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from neo4j.exceptions import Neo4jError
 
+from graph.driver import UNAVAILABLE
 from graph.model import now_iso
 from graph.repository.segments import SegmentRepository
 from graphcdp.settings import Settings
@@ -185,20 +187,24 @@ async def _run(
                     continue
                 if isinstance(change, dict):
                     changes.append(change)
-        try:
-            if changes:
-                await evaluate_batch(repo, producer, changes, datetime.now(UTC))
-            if time.monotonic() >= timed_at and _leader(consumer, settings.topics.changes):
-                moved = await refresh_timed(repo, producer, datetime.now(UTC))
-                timed_at = time.monotonic() + settings.segment_refresh_seconds
-                if moved:
-                    log.info("timed segment evaluation moved %d memberships", moved)
-        except (Neo4jError, OSError) as err:  # transient: the batch is read again
-            log.warning("segment evaluation failed (%s); retrying", err)
-            for tp in batches:
-                committed = await consumer.committed(tp)
-                consumer.seek(tp, committed if committed is not None else 0)
-            await asyncio.sleep(1.0)
-            continue
-        if batches:
-            await consumer.commit()
+        wait = 0.5
+        while True:  # transient failures: the batch is evaluated again (idempotent)
+            try:
+                if changes:
+                    await evaluate_batch(repo, producer, changes, datetime.now(UTC))
+                if time.monotonic() >= timed_at and _leader(consumer, settings.topics.changes):
+                    moved = await refresh_timed(repo, producer, datetime.now(UTC))
+                    timed_at = time.monotonic() + settings.segment_refresh_seconds
+                    if moved:
+                        log.info("timed segment evaluation moved %d memberships", moved)
+                if batches:
+                    await consumer.commit()
+                break
+            except (CommitFailedError, IllegalStateError) as err:
+                # The partitions moved mid-batch: their new owner evaluates it again.
+                log.warning("segments: commit after rebalance failed (%s)", err)
+                break
+            except (Neo4jError, *UNAVAILABLE, KafkaError, OSError) as err:
+                log.warning("segment evaluation failed (%s); again in %.1f s", err, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 10.0)

@@ -7,7 +7,9 @@ so a crash anywhere costs a replay, never a loss or a double. A message that can
 applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and the
 worker goes on. Neo4j's transient errors (deadlocks, leader switches) are retried by the
 driver's managed transactions; an unavailable database is retried here with backoff, without
-committing, so nothing moves on until the batch is in the graph.
+committing, so nothing moves on until the batch is in the graph. So is a broker that is down
+while the batch's changes are published and its offsets committed: the worker waits for its
+servers through a restart of either and never exits for it.
 
 Several workers in one consumer group share the partitions. A rebalance waits for the batch
 in hand: the revoke callback blocks until the loop has committed it.
@@ -26,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -35,10 +37,10 @@ from aiokafka import (
     ConsumerRecord,
     TopicPartition,
 )
-from aiokafka.errors import CommitFailedError, IllegalStateError
-from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, KafkaTimeoutError
+from neo4j.exceptions import TransientError
 
-from graph.driver import open_driver
+from graph.driver import UNAVAILABLE, open_driver
 from graph.model import Observation, now_iso
 from graph.repository import (
     EventRepository,
@@ -69,6 +71,7 @@ from traits.jobs import refresh_due
 
 log = logging.getLogger(__name__)
 Message: TypeAlias = "ConsumerRecord[bytes, bytes]"
+T = TypeVar("T")
 
 
 @dataclass
@@ -198,17 +201,29 @@ class _FinishBatchFirst(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
 
 
+def _json(change: dict[str, Any]) -> bytes:
+    return json.dumps(change, separators=(",", ":")).encode()
+
+
+def _kafka_unavailable(err: KafkaError) -> bool:
+    """A broker that is down or restarting (not a message Kafka refuses)."""
+    return bool(err.retriable) or isinstance(err, KafkaTimeoutError)
+
+
 async def _with_backoff(
-    action: Callable[[], Awaitable[WriteResult]], stop: asyncio.Event
-) -> WriteResult:
+    action: Callable[[], Awaitable[T]], stop: asyncio.Event, what: str = "the batch"
+) -> T:
+    """``action()`` again, backing off up to 5 s, while Neo4j or Kafka is unavailable (a
+    restart, a leader switch): the worker waits for its servers, it does not exit."""
     delay = 0.2
     while True:
         try:
             return await action()
-        except (ServiceUnavailable, SessionExpired, TransientError) as err:
-            if stop.is_set():
+        except (*UNAVAILABLE, TransientError, KafkaError) as err:
+            if stop.is_set() or (isinstance(err, KafkaError) and not _kafka_unavailable(err)):
                 raise
-            log.warning("neo4j unavailable (%s); retrying the batch in %.1f s", err, delay)
+            log.warning("%s failed (%s: %s); again in %.1f s", what, type(err).__name__, err,
+                        delay)  # fmt: skip
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -223,7 +238,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             loop.add_signal_handler(sig, stop.set)
     topics = settings.topics
     traits = settings.trait_definitions()
-    driver = await open_driver(settings)
+    # The driver retries a transaction for 5 s (deadlocks mostly); longer outages are waited
+    # out by _with_backoff, whose delays stay under 5 s: with the driver's 30 s, a restarted
+    # Neo4j waited up to half a minute for a worker asleep in the driver's own backoff.
+    driver = await open_driver(settings, retry_seconds=5.0)
     # Messages of erased people are dropped and counted (privacy.suppression).
     repo = IdentityRepository(driver, settings.neo4j_database, Suppressor(privacy_key(settings)))
     idle = asyncio.Event()
@@ -285,7 +303,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             idle.set()
             if not batches and time.monotonic() >= refresh_at:
                 # Idle: windowed traits whose value changed with time (no events needed).
-                refreshed = await refresh_due(trait_store, traits)
+                refreshed = await _with_backoff(
+                    functools.partial(refresh_due, trait_store, traits), stop, "trait refresh"
+                )
                 refresh_at = time.monotonic() + settings.trait_refresh_seconds
                 if refreshed:
                     log.info("refreshed the windowed traits of %d customers", refreshed)
@@ -293,9 +313,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 # (While partitions are being revoked, fetched messages are left uncommitted:
                 # their next owner, maybe this worker again, reads them from the commit.)
                 idle.clear()
-                matcher = await models.current()  # None: deterministic resolution only
+                # None: deterministic resolution only
+                matcher = await _with_backoff(models.current, stop, "reading the model")
+                current = await _with_backoff(rules.current, stop, "reading the rules")
                 resolver: Planner = functools.partial(
-                    plan_batch, rules=await rules.current(), traits=traits, matcher=matcher
+                    plan_batch, rules=current, traits=traits, matcher=matcher
                 )
                 in_flight = asyncio.create_task(
                     _process(
@@ -353,27 +375,31 @@ async def _process(
             stop,
         )
     written = time.monotonic()
-    sends = [
-        await producer.send(
-            topics.dlq, dead_letter(message, error, settings.worker_group), key=message.key
-        )
-        for message, error in parsed.dead
-    ]
     at = now_iso()
-    sends += [
-        await producer.send(
-            topics.changes, json.dumps(change, separators=(",", ":")).encode(), key=key.encode()
-        )
-        for key, change in changes(result, at)
-    ]
-    for sent in sends:
-        await sent
-    try:
-        await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
-    except (CommitFailedError, IllegalStateError) as err:
-        # The partitions moved to another worker mid-batch; it replays them, and the writes
-        # above are idempotent, so this costs time, not correctness.
-        log.warning("commit after rebalance failed (%s); the new owner replays the batch", err)
+
+    async def publish_and_commit() -> None:
+        # Again from the start if Kafka fails midway: a change may then be published twice
+        # (its followers are idempotent), the offsets are committed once it all went out.
+        sends = [
+            await producer.send(
+                topics.dlq, dead_letter(message, error, settings.worker_group), key=message.key
+            )
+            for message, error in parsed.dead
+        ]
+        sends += [
+            await producer.send(topics.changes, _json(change), key=key.encode())
+            for key, change in changes(result, at)
+        ]
+        for sent in sends:
+            await sent
+        try:
+            await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
+        except (CommitFailedError, IllegalStateError) as err:
+            # The partitions moved to another worker mid-batch; it replays them, and the
+            # writes above are idempotent, so this costs time, not correctness.
+            log.warning("commit after rebalance failed (%s); the new owner replays it", err)
+
+    await _with_backoff(publish_and_commit, stop, "publishing and committing the batch")
     done = time.monotonic()
     log.info(
         "batch: %d messages, %d records, %d events, %d replayed, %d merges, %d conflicts,"

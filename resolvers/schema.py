@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,6 +22,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth
 from strawberry.tools import merge_types
 
+from graph.driver import UNAVAILABLE
 from resolvers.activation.queries import ActivationMutations, ActivationQueries
 from resolvers.audit.extension import AuditTrail
 from resolvers.audit.queries import AuditQueries
@@ -69,8 +71,16 @@ DEFAULT_COST_LIMIT = 5000
 
 def unexpected(error: GraphQLError) -> bool:
     """An error nobody raised on purpose (a bug, a driver error): masked in production.
-    Expected errors (GraphQLErrors with codes, validation errors) keep their messages."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+    Expected errors (GraphQLErrors with codes, validation errors) keep their messages; so
+    does an unreachable server, which the API answers with a 503 (api/unavailable.py)."""
+    original = error.original_error
+    return (
+        original is not None
+        and not isinstance(original, GraphQLError)
+        and not isinstance(original, UNAVAILABLE)
+        and not (isinstance(original, KafkaError) and original.retriable)
+        and not isinstance(original, KafkaTimeoutError)
+    )
 
 
 def make_schema(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -155,3 +157,57 @@ def start_group_at(settings: Settings, group: str, offsets: dict[str, dict[int, 
             await consumer.stop()
 
     asyncio.run(run())
+
+
+EVENTS_OF_TAG = """
+MATCH (e:Event) WHERE e.event_id STARTS WITH $prefix
+RETURN e.event_id AS id, COUNT { (e)<-[:PERFORMED]-(:Customer) } AS owners
+"""
+
+CUSTOMERS_OF_TAG = """
+MATCH (i:Identifier) WHERE i.value STARTS WITH $tag
+MATCH (i)<-[:HAS_IDENTIFIER]-(:Record)-[:BELONGS_TO]->(c:Customer)
+WITH c, count(DISTINCT i) AS identifiers
+RETURN c.merged_into IS NULL AS active, identifiers,
+       COUNT { (c)-[:PERFORMED]->(:Event) } AS events
+"""
+
+IDENTIFIERS_OF_TAG = """
+MATCH (i:Identifier) WHERE i.value STARTS WITH $tag
+RETURN i.type AS type, count(*) AS n
+"""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What became of the events a run sent: each id once in the graph, with one customer."""
+
+    missing: int  # sent, not in the graph (or in it without a customer)
+    doubled: int  # an id on two Event nodes, or one Event performed by two customers
+
+    @classmethod
+    def of(cls, settings: Settings, prefix: str, sent: set[str]) -> Ledger:
+        rows = query(settings, EVENTS_OF_TAG, prefix=prefix)
+        ids = Counter(r["id"] for r in rows)
+        owned = {r["id"] for r in rows if r["owners"] > 0}
+        doubled = sum(n - 1 for n in ids.values()) + sum(
+            r["owners"] - 1 for r in rows if r["owners"] > 1
+        )
+        return cls(missing=len(sent - owned), doubled=doubled)
+
+
+def tag_shape(settings: Settings, tag: str) -> dict[str, Any]:
+    """The shape of the graph a tagged run built, without its ids: how many customers, how
+    many identifiers each holds and how many events each performed (as multisets), how many
+    identifiers of each type, and whether any record stayed with a merged-away customer."""
+    customers = query(settings, CUSTOMERS_OF_TAG, tag=tag)
+    active = [c for c in customers if c["active"]]
+    identifiers = query(settings, IDENTIFIERS_OF_TAG, tag=tag)
+    return {
+        "customers": len(active),
+        "cluster_sizes": sorted(Counter(c["identifiers"] for c in active).items()),
+        "events_per_customer": sorted(Counter(c["events"] for c in active).items()),
+        "identifiers": {r["type"]: r["n"] for r in identifiers},
+        "records_on_merged_customers": len(customers) - len(active),
+        "events": len(query(settings, EVENTS_OF_TAG, prefix=f"{tag}-")),
+    }
