@@ -22,6 +22,8 @@ from privacy.retention import Retention
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=30)  # longer than any prune; released when it ends
 FIRST_LOOK = 5.0  # seconds after start
+# Neo4j down or failing: the job is tried again at the next interval.
+_PASSING: tuple[type[Exception], ...] = (Neo4jError, OSError, *UNAVAILABLE)
 
 
 @contextlib.asynccontextmanager
@@ -58,6 +60,6 @@ async def _run(events: EventRepository, retention: Retention, interval: float) -
             deleted = await prune_once(events, retention, interval)
             if deleted is not None:
                 log.info("retention: deleted %d events past their retention", deleted)
-        except (Neo4jError, *UNAVAILABLE, OSError) as err:  # Neo4j down: the next interval
+        except _PASSING as err:
             log.warning("retention: %s; trying again at the next interval", err)
         await asyncio.sleep(min(interval, 60.0))  # look often; the claim says when it is due
