@@ -4,8 +4,9 @@ At-least-once, exactly-once in effect: a batch's offsets are committed per parti
 after its Neo4j transaction committed and its changes were published, and every write is
 idempotent by ``messageId`` / ``record_id`` (a replayed message is recognised and skipped),
 so a crash anywhere costs a replay, never a loss or a double. A message that cannot be
-applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and the
-worker goes on. Neo4j's transient errors (deadlocks, leader switches) are retried by the
+parsed or applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and
+the worker goes on (a batch whose transaction fails for a reason other than an unavailable
+server is applied in halves until the messages that fail alone are found: apply_isolating). Neo4j's transient errors (deadlocks, leader switches) are retried by the
 driver's managed transactions; an unavailable database is retried here with backoff, without
 committing, so nothing moves on until the batch is in the graph. So is a broker that is down
 while the batch's changes are published and its offsets committed: the worker waits for its
@@ -79,6 +80,7 @@ class Parsed:
     observations: list[Observation] = field(default_factory=list)
     dead: list[tuple[Message, str]] = field(default_factory=list)
     expired: int = 0
+    sources: dict[str, Message] = field(default_factory=dict)  # record id -> its message
 
 
 def parse_batch(
@@ -123,6 +125,7 @@ def parse_batch(
         if obs.record_id in seen:
             continue
         seen.add(obs.record_id)
+        parsed.sources[obs.record_id] = message
         if (
             obs.event is not None
             and retention is not None
@@ -226,6 +229,33 @@ async def _with_backoff(
                         delay)  # fmt: skip
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+async def apply_isolating(
+    apply: Callable[[list[Observation]], Awaitable[WriteResult]],
+    batch: list[Observation],
+    stop: asyncio.Event,
+) -> tuple[WriteResult, list[tuple[Observation, str]]]:
+    """Apply a batch (waiting out unavailable servers); when it fails for another reason (a
+    value Neo4j or the driver refuses, a bug met by one message), apply its halves apart, down
+    to the messages that fail alone: those are returned with their errors, for the DLQ, and
+    every other message is applied in order. One bad message never stops the stream."""
+    try:
+        return await _with_backoff(lambda: apply(batch), stop), []
+    except (*UNAVAILABLE, TransientError, KafkaError):
+        raise  # stopping, or Kafka refusing for good: not the messages' fault
+    except Exception as err:
+        if len(batch) == 1:
+            log.warning("message %s dead-lettered: %s: %s", batch[0].record_id,
+                        type(err).__name__, err)  # fmt: skip
+            return _EMPTY, [(batch[0], f"not applied: {type(err).__name__}: {err}")]
+        middle = len(batch) // 2
+        first, bad_first = await apply_isolating(apply, batch[:middle], stop)
+        second, bad_second = await apply_isolating(apply, batch[middle:], stop)
+        return first.then(second), bad_first + bad_second
+
+
+_EMPTY = WriteResult({}, {}, (), (), ())
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -369,11 +399,10 @@ async def _process(
     result = WriteResult({}, {}, (), (), ())
     started = time.monotonic()
     if parsed.observations:
-        observations = parsed.observations
-        result = await _with_backoff(
-            lambda: repo.apply(observations, resolver, candidates=find),
-            stop,
+        result, poisoned = await apply_isolating(
+            lambda batch: repo.apply(batch, resolver, candidates=find), parsed.observations, stop
         )
+        parsed.dead += [(parsed.sources[o.record_id], error) for o, error in poisoned]
     written = time.monotonic()
     at = now_iso()
 

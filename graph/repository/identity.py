@@ -54,6 +54,19 @@ class WriteResult:
     blocked: tuple[str, ...] = ()  # identifier keys with blocked values
     suppressed: tuple[str, ...] = ()  # ids of messages dropped: they name an erased person
 
+    def then(self, later: WriteResult) -> WriteResult:
+        """This batch's result followed by a later one's (a batch applied in parts)."""
+        return WriteResult(
+            written={**self.written, **later.written},
+            events={**self.events, **later.events},
+            created=self.created + later.created,
+            merges=self.merges + later.merges,
+            skipped=self.skipped + later.skipped,
+            conflicts=self.conflicts + later.conflicts,
+            blocked=self.blocked + later.blocked,
+            suppressed=self.suppressed + later.suppressed,
+        )
+
     @property
     def touched(self) -> set[str]:
         """Every live customer this batch changed."""

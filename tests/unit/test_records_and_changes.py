@@ -129,3 +129,38 @@ def test_parse_batch_splits_dead_letters_dedupes_and_expires_old_events() -> Non
     assert parsed.observations[1].event is not None
     assert parsed.expired == 1
     assert [(m.offset, e.split(" (")[0]) for m, e in parsed.dead] == [(7, "body: not valid JSON")]
+
+
+async def test_a_batch_that_fails_is_applied_in_parts_and_only_its_bad_message_dead_letters() -> (
+    None
+):
+    import asyncio
+
+    from neo4j.exceptions import ServiceUnavailable
+
+    from graph.model import Observation
+    from ingest.worker import apply_isolating
+
+    batch = [Observation(f"m{i}", "web", "t", "t", ()) for i in range(8)]
+    applied: list[list[str]] = []
+
+    async def apply(part: list[Observation]) -> WriteResult:
+        ids = [o.record_id for o in part]
+        if "m5" in ids:  # a value the database refuses: the whole transaction fails
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        applied.append(ids)
+        return WriteResult({i: "c" for i in ids}, {}, (), (), ())
+
+    result, poisoned = await apply_isolating(apply, batch, asyncio.Event())
+    assert [o.record_id for o, _ in poisoned] == ["m5"]
+    assert "UnicodeEncodeError" in poisoned[0][1]
+    assert [i for part in applied for i in part] == ["m0", "m1", "m2", "m3", "m4", "m6", "m7"]
+    assert list(result.written) == ["m0", "m1", "m2", "m3", "m4", "m6", "m7"]
+
+    async def down(part: list[Observation]) -> WriteResult:
+        raise ServiceUnavailable("neo4j is restarting")
+
+    stopping = asyncio.Event()
+    stopping.set()  # while stopping, an unavailable server is not the messages' fault
+    with pytest.raises(ServiceUnavailable):
+        await apply_isolating(down, batch, stopping)
