@@ -48,19 +48,24 @@ STAGES: tuple[tuple[Call, ...], ...] = (
         ("page", {"anonymousId": "anon-ada-laptop{t}", "name": "Home",
                   "context": {"userAgent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) "
                                            "Gecko/20100101 Firefox/128.0"}}),
-        ("identify", {"userId": "u-ada{t}", "traits": {"email": "Ada@{d}", "firstName": "Ada"}}),
+        ("identify", {"userId": "u-ada{t}", "traits": {"email": "Ada@{d}", "firstName": "Ada"},
+                      "context": {"consent": {"categoryPreferences": {
+                          "Marketing": True, "Analytics": True}}}}),
         ("identify", {"userId": "u-charles{t}", "traits": {
             "email": "charles@{d}", "firstName": "Charles", "lastName": "Smith"}}),
         ("identify", {"userId": "u-grace{t}", "traits": {
             "email": "grace@{d}", "name": "Grace Hopper"},
-            "context": {"device": {"id": "ios-grace{t}", "type": "ios"}, "os": {"name": "iOS"}}}),
+            "context": {"device": {"id": "ios-grace{t}", "type": "ios"}, "os": {"name": "iOS"},
+                        "consent": {"purposes": {"advertising": {
+                            "status": "granted", "expiresAt": "2027-12-31T00:00:00Z"}}}}}),
         ("identify", {"userId": "u-bob{t}", "traits": {
             "email": "test@test.com", "firstName": "Bob"}}),
     ),
     (
         ("identify", {"userId": "u-ada{t}", "anonymousId": "anon-ada-laptop{t}", "traits": {
             "lastName": "Smith", "phone": "{p}", "name": "Ada Smith"}}),
-        ("identify", {"userId": "u-charles{t}", "anonymousId": "anon-ada-laptop{t}"}),
+        ("identify", {"userId": "u-charles{t}", "anonymousId": "anon-ada-laptop{t}",
+                      "context": {"consent": {"purposes": {"marketing": "revoked"}}}}),
         ("track", {"userId": "u-ada{t}", "event": "Product Viewed",
                    "properties": {"category": "books"},
                    "context": {"device": {"id": "tablet-smith{t}", "type": "android"}}}),

@@ -6,8 +6,9 @@ idempotent by ``messageId`` / ``record_id`` (a replayed message is recognised an
 so a crash anywhere costs a replay, never a loss or a double. A message that cannot be
 parsed or applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and
 the worker goes on (a batch whose transaction fails for a reason other than an unavailable
-server is applied in halves until the messages that fail alone are found: apply_isolating). Neo4j's transient errors (deadlocks, leader switches) are retried by the
-driver's managed transactions; an unavailable database is retried here with backoff, without
+server is applied in halves until the messages that fail alone are found: apply_isolating).
+Neo4j's transient errors (deadlocks, leader switches) are retried by the driver's managed
+transactions; an unavailable database is retried here with backoff, without
 committing, so nothing moves on until the batch is in the graph. So is a broker that is down
 while the batch's changes are published and its offsets committed: the worker waits for its
 servers through a restart of either and never exits for it.
