@@ -103,9 +103,9 @@ async def run_sync(
     )
     cursor, batches = claim.cursor, 0
     purpose = d.purpose or DEFAULT_PURPOSE
-    consent_cursor = (
-        max(claim.consent_cursor, claim.consent_upto) if claim.initial else (claim.consent_cursor)
-    )  # the starting audience is read with today's consent
+    consent_cursor = claim.consent_cursor
+    if claim.initial:  # the starting audience is read with today's consent
+        consent_cursor = max(consent_cursor, claim.consent_upto)
 
     async def send(deltas: Sequence[Delta], delivery: str) -> None:
         error = await _deliver(senders, d, segment_id, deltas, delivery, bucket, sleep)
