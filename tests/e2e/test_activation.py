@@ -5,70 +5,25 @@ the same segment to files with syncNow; the runs are visible through GraphQL."""
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
-import http.server
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
 
 from graphcdp.settings import Settings
 from tests.e2e.calls import graphql, send
+from tests.e2e.webhooks import Receiver, receiving, wait
 
 SECRET = "whsec-test"
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
-    got: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-
-    def do_POST(self) -> None:
-        payload = self.rfile.read(int(self.headers["content-length"]))
-        Receiver.got.append(({k.lower(): v for k, v in self.headers.items()}, payload))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:  # quiet
-        return
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}/hook"
-    server.shutdown()
-    server.server_close()
-
-
-def _deltas(segment_id: str) -> list[dict[str, Any]]:
-    out = []
-    for headers, payload in list(Receiver.got):
-        expected = hmac.new(SECRET.encode(), payload, hashlib.sha256).hexdigest()
-        assert headers["x-graphcdp-signature"] == f"sha256={expected}"
-        body = json.loads(payload)
-        assert headers["x-graphcdp-delivery"] == body["delivery_id"]
-        if body["segment_id"] == segment_id:
-            out += body["deltas"]
-    return out
-
-
-def _wait(what: Any, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := what()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-    return found
+def receiver() -> Iterator[Receiver]:
+    with receiving() as got:
+        yield got
 
 
 CREATE = """mutation ($name: String!, $definition: JSON!) { createSegment(name: $name,
@@ -82,7 +37,7 @@ ACTIVATE = """mutation ($s: ID!, $d: ID!, $mode: ActivationMode!, $every: Int) {
 
 
 def test_a_webhook_gets_the_enter_then_the_exit_each_once(
-    service: str, settings: Settings, receiver: str, tmp_path: Path
+    service: str, settings: Settings, receiver: Receiver, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     buy, refund = f"Order Completed {tag}", f"Refund Requested {tag}"
@@ -90,8 +45,9 @@ def test_a_webhook_gets_the_enter_then_the_exit_each_once(
                                    {"notPerformed": refund}]}}  # fmt: skip
     segment = graphql(service, CREATE, name=f"Buyers {tag}",
                        definition=definition)["createSegment"]["segment"]["id"]  # fmt: skip
+    url = f"{receiver.base}/hook"
     hook = graphql(service, DESTINATION, input={"name": f"CRM {tag}", "kind": "WEBHOOK",
-                                                 "url": receiver, "secret": SECRET})  # fmt: skip
+                                                 "url": url, "secret": SECRET})  # fmt: skip
     assert hook["createDestination"]["kind"] == "WEBHOOK"
     active = graphql(service, ACTIVATE, s=segment, d=hook["createDestination"]["id"],
                       mode="REALTIME")["activateSegment"]  # fmt: skip
@@ -102,15 +58,15 @@ def test_a_webhook_gets_the_enter_then_the_exit_each_once(
         "email": f"{tag}@x.example", "firstName": "Ola"}})  # fmt: skip
     for _ in range(2):
         send(service, settings, "track", {"userId": user, "event": buy})
-    [enter] = _wait(lambda: _deltas(segment))
+    [enter] = wait(lambda: receiver.deltas(SECRET, segment))
     assert enter["type"] == "enter"
     assert enter["fields"] == {"email": f"{tag}@x.example", "first_name": "Ola"}
     send(service, settings, "track", {"userId": user, "event": refund})
-    both = _wait(lambda: d if len(d := _deltas(segment)) >= 2 else None)
+    both = wait(lambda: d if len(d := receiver.deltas(SECRET, segment)) >= 2 else None)
     assert [(d["type"], d["customer_id"]) for d in both] == [
         ("enter", enter["customer_id"]), ("exit", enter["customer_id"])]  # fmt: skip
     time.sleep(2.0)  # nothing is sent twice
-    assert len(_deltas(segment)) == 2
+    assert len(receiver.deltas(SECRET, segment)) == 2
     # The same segment to files, scheduled hourly: a second buyer enters, and syncNow writes
     # that one enter to a CSV file.
     files = graphql(service, DESTINATION, input={"name": f"Files {tag}", "kind": "FILE",
@@ -121,11 +77,11 @@ def test_a_webhook_gets_the_enter_then_the_exit_each_once(
       activations(segmentId: $s) { mode delivered initial } }"""
     # The worker sends a new activation's starting audience (nobody) at once; after that,
     # hourly: what happens next waits for the hour, or for syncNow.
-    _wait(lambda: all(not a["initial"] for a in graphql(service, runs, s=segment)["activations"]))
+    wait(lambda: all(not a["initial"] for a in graphql(service, runs, s=segment)["activations"]))
     send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
     send(service, settings, "track", {"userId": f"second-{tag}", "event": buy})
     members = """query ($id: ID!) { segment(id: $id) { memberCount } }"""
-    _wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 1)
+    wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 1)
     sync = """mutation ($s: ID!, $d: ID!) { syncNow(segmentId: $s, destinationId: $d) {
       __typename ... on SyncRun { entered exited failed } } }"""
     ran = graphql(service, sync, s=segment, d=file_id)["syncNow"]

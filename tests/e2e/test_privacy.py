@@ -4,20 +4,13 @@ a replay of the Kafka topic nor a late event brings them back."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import http.server
-import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import redis
@@ -25,62 +18,20 @@ import redis
 from graphcdp.settings import Settings
 from tests.e2e.calls import graphql, send
 from tests.e2e.graph_check import end_offsets, query, start_group_at, wait_caught_up
+from tests.e2e.webhooks import Receiver, receiving, signed, wait
 
 SECRET = "whsec-privacy-test"
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
-    """A destination: deliveries (POST) and erasure notices (DELETE), kept with headers."""
-
-    got: ClassVar[list[tuple[str, str, dict[str, str], bytes]]] = []
-
-    def _keep(self) -> None:
-        payload = self.rfile.read(int(self.headers.get("content-length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        Receiver.got.append((self.command, self.path, headers, payload))
-        self.send_response(200)
-        self.end_headers()
-
-    do_POST = do_DELETE = _keep
-
-    def log_message(self, *args: object) -> None:  # quiet
-        return
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[Receiver]:
+    with receiving() as got:
+        yield got
 
 
-def _signed(headers: dict[str, str], payload: bytes) -> dict[str, Any]:
-    expected = hmac.new(SECRET.encode(), payload, hashlib.sha256).hexdigest()
-    assert headers["x-graphcdp-signature"] == f"sha256={expected}"
-    body: dict[str, Any] = json.loads(payload)
-    return body
-
-
-def _deltas(segment_id: str) -> list[tuple[str, str]]:
+def _deltas(receiver: Receiver, segment_id: str) -> list[tuple[str, str]]:
     """(type, customer id) of every delta the receiver got for the segment, in order."""
-    out = []
-    for method, _, headers, payload in list(Receiver.got):
-        if method == "POST" and (body := _signed(headers, payload))["segment_id"] == segment_id:
-            out += [(d["type"], d["customer_id"]) for d in body["deltas"]]
-    return out
-
-
-def _wait(what: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := what()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-    return found
+    return [(d["type"], d["customer_id"]) for d in receiver.deltas(SECRET, segment_id)]
 
 
 SEGMENT = """mutation ($name: String!, $definition: JSON!) { createSegment(name: $name,
@@ -102,13 +53,13 @@ def _customer(base: str, user: str) -> dict[str, Any] | None:
     return found
 
 
-def _segment_to_receiver(base: str, receiver: str, tag: str, event: str) -> str:
+def _segment_to_receiver(base: str, receiver: Receiver, tag: str, event: str) -> str:
     definition = {"rule": {"performed": event}}
     segment: str = graphql(base, SEGMENT, name=f"Privacy {tag}",
                            definition=definition)["createSegment"]["segment"]["id"]  # fmt: skip
     hook = graphql(base, DESTINATION, input={
-        "name": f"Hook {tag}", "kind": "WEBHOOK", "url": f"{receiver}/hook", "secret": SECRET,
-        "erasureUrl": f"{receiver}/customers/{{customer_id}}",
+        "name": f"Hook {tag}", "kind": "WEBHOOK", "url": f"{receiver.base}/hook",
+        "secret": SECRET, "erasureUrl": f"{receiver.base}/customers/{{customer_id}}",
     })["createDestination"]["id"]  # fmt: skip
     assert graphql(base, ACTIVATE, s=segment, d=hook)["activateSegment"] == {
         "__typename": "Activation"}  # fmt: skip
@@ -116,7 +67,7 @@ def _segment_to_receiver(base: str, receiver: str, tag: str, event: str) -> str:
 
 
 def test_consent_decides_what_a_destination_receives(
-    service: str, settings: Settings, receiver: str
+    service: str, settings: Settings, receiver: Receiver
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     signup = f"Signed Up {tag}"
@@ -126,18 +77,18 @@ def test_consent_decides_what_a_destination_receives(
         "consent": {"categoryPreferences": {"Marketing": True}}}})  # fmt: skip
     send(service, settings, "track", {"userId": no, "event": signup, "context": {
         "consent": {"categoryPreferences": {"Marketing": False, "Analytics": True}}}})  # fmt: skip
-    yes_id = _wait(lambda: _customer(service, yes))["id"]
-    no_customer = _wait(lambda: _customer(service, no))
+    yes_id = wait(lambda: _customer(service, yes))["id"]
+    no_customer = wait(lambda: _customer(service, no))
     assert no_customer["consent"] == [
         {"purpose": "analytics", "status": "GRANTED", "allowed": True, "source": "demo"},
         {"purpose": "marketing", "status": "DENIED", "allowed": False, "source": "demo"},
     ]  # fmt: skip
     members = """query ($id: ID!) { segment(id: $id) { memberCount } }"""
-    _wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 2)
-    _wait(lambda: ("enter", yes_id) in _deltas(segment))
+    wait(lambda: graphql(service, members, id=segment)["segment"]["memberCount"] == 2)
+    wait(lambda: ("enter", yes_id) in _deltas(receiver, segment))
     runs = """query ($s: ID!) { syncRuns(segmentId: $s) { entered withheld } }"""
-    _wait(lambda: sum(r["withheld"] for r in graphql(service, runs, s=segment)["syncRuns"]) >= 1)
-    assert ("enter", no_customer["id"]) not in _deltas(segment)
+    wait(lambda: sum(r["withheld"] for r in graphql(service, runs, s=segment)["syncRuns"]) >= 1)
+    assert ("enter", no_customer["id"]) not in _deltas(receiver, segment)
     # The second customer grants marketing in the preference centre: it is sent as an enter.
     granted = graphql(
         service,
@@ -146,11 +97,11 @@ def test_consent_decides_what_a_destination_receives(
     )
     assert {"purpose": "marketing", "status": "GRANTED", "allowed": True} in granted[
         "setConsent"]["consent"]  # fmt: skip
-    _wait(lambda: ("enter", no_customer["id"]) in _deltas(segment))
+    wait(lambda: ("enter", no_customer["id"]) in _deltas(receiver, segment))
     # The first revokes marketing in an event: the destination is told to drop them.
     send(service, settings, "track", {"userId": yes, "event": "Consent Updated", "properties": {
         "consent": {"purposes": {"marketing": {"status": "revoked"}}}}})  # fmt: skip
-    _wait(lambda: ("exit", yes_id) in _deltas(segment))
+    wait(lambda: ("exit", yes_id) in _deltas(receiver, segment))
     history = _customer(service, yes)
     assert history is not None
     assert history["consentHistory"] == [{"purpose": "marketing", "status": "GRANTED"},
@@ -194,7 +145,7 @@ def _replay(settings: Settings, since: dict[int, int], log: Path) -> None:
 
 
 def test_an_erased_person_is_gone_everywhere_and_stays_gone(
-    search_api: str, settings: Settings, receiver: str, tmp_path: Path
+    search_api: str, settings: Settings, receiver: Receiver, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:10]
     base = search_api  # an API with its own OpenSearch index, following cdp.changes
@@ -206,9 +157,9 @@ def test_an_erased_person_is_gone_everywhere_and_stays_gone(
     send(base, settings, "identify", {"userId": user, "anonymousId": f"anon-{tag}", "traits": {
         "email": email, "phone": phone, "firstName": name}})  # fmt: skip
     send(base, settings, "track", {"userId": user, "event": bought, "properties": {"sku": tag}})
-    customer_id = _wait(lambda: _customer(base, user))["id"]
-    _wait(lambda: ("enter", customer_id) in _deltas(segment))
-    _wait(lambda: graphql(base, SEARCH, q=email)["searchCustomers"]["totalCount"] == 1)
+    customer_id = wait(lambda: _customer(base, user))["id"]
+    wait(lambda: ("enter", customer_id) in _deltas(receiver, segment))
+    wait(lambda: graphql(base, SEARCH, q=email)["searchCustomers"]["totalCount"] == 1)
     profile = """query ($id: ID!) { customer(id: $id) { id email firstName } }"""
     assert graphql(base, profile, id=customer_id)["customer"]["email"] == email  # cached now
 
@@ -217,10 +168,9 @@ def test_an_erased_person_is_gone_everywhere_and_stays_gone(
     assert (erased["customerId"], erased["notified"]) == (customer_id, 1)
     assert erased["counts"]["events"] == 2
     assert erased["suppressed"] == 4  # user id, anonymous id, email, phone
-    [(_, path, headers, payload)] = [g for g in Receiver.got if g[0] == "DELETE"
-                                          and customer_id in g[1]]  # fmt: skip
-    assert path == f"/customers/{customer_id}"
-    assert _signed(headers, payload)["type"] == "customer.erased"
+    [notice] = [r for r in receiver.got if r.method == "DELETE" and customer_id in r.path]
+    assert notice.path == f"/customers/{customer_id}"
+    assert signed(SECRET, notice)["type"] == "customer.erased"
 
     needles = [user, email, name, f"anon-{tag}", customer_id, tag]
     # What names the tag but not the person stays: the segment, its versions, the destination,
@@ -244,7 +194,7 @@ def test_an_erased_person_is_gone_everywhere_and_stays_gone(
     _replay(settings, since, tmp_path / "replay.log")
     send(base, settings, "track", {"userId": user, "event": "Late", "messageId": f"late-{tag}"})
     dropped = """MATCH (s:Suppression) WHERE s.erasure_id = $e RETURN sum(s.dropped) AS n"""
-    _wait(lambda: query(settings, dropped, e=erased_id(settings, customer_id))[0]["n"] >= 3)
+    wait(lambda: query(settings, dropped, e=erased_id(settings, customer_id))[0]["n"] >= 3)
     assert query(settings, gone, needles=needles) == []
     assert _customer(base, user) is None
     assert "suppressed" in (tmp_path / "replay.log").read_text()
