@@ -12,11 +12,31 @@ categories (``captions``, ``styleRules``, ``textSize``), ``labels``, ``relations
 ``templates`` (search phrases with ``params``), ``metadata`` (``pathSegments``, ``indexes``)
 and ``version`` as in ``perspective.json`` of halftermeyer/quant-temporal-asset-correlation
 (Bloom 2.21.0, 2025), the older icon ids and ``hasCypherErrors`` as in ``perspective.json`` of
-neo-technology-field/comms-demo (Bloom 1.1.3). Choices where no published export showed the
-shape (both files have empty lists there): ``hiddenRelationshipTypes`` holds type names, and
-the style rules use the fields of Bloom's rule editor (``type`` single or range,
-``basedOn``, ``condition``, ``conditionValue``, ``applyColor``/``applySize``, ``minSize``/
-``maxSize``). Icons: Bloom names its icons by ids; the three ids a published export shows
+neo-technology-field/comms-demo (Bloom 1.1.3). Both have empty ``styleRules`` and
+``hiddenRelationshipTypes``; those two follow other exports, which fill them:
+
+- the style rules (objects of a category's ``styleRules``) as in
+  ``abridged-demo/bloom-perspective.json`` of neo4j-product-examples/
+  demo-fraud-detection-with-p2p (Bloom 2.7.0: a ``range`` rule, the newest published rule and
+  its key order, ``midColorValue`` included) and ``PaySim.json`` of
+  neo4j-product-examples/ml-paysim-fraud-detection-demo (Bloom 2.3.1: ``single`` rules with the
+  same keys but ``midColorValue``, a ``range`` rule sizing nodes): an id ``rule:<epoch ms>``,
+  ``basedOn`` the property and its data type joined by ``_`` (``degree_number``), Bloom's
+  default gradient, ``minPoint``/``maxPoint`` ``"unprocessed"`` in a single rule and the range's
+  ends (strings) in a range rule, where ``conditionValue`` is the lower end, ``rangeValue``
+  the upper end plus one (``2``/``8772``/``8773`` there) and ``condition`` ``between``; a
+  single rule's ``rangeValue`` is ``2`` and its ``*SizeValue``/``*ColorValue`` empty. The conditions
+  ``equals`` (with ``conditionValue``) and ``is-true`` (boolean, no ``conditionValue``) as in
+  ``bloom/Windows_Domains.json`` of neo4j-graph-examples/cybersecurity (Bloom 2.0.0). A rule's
+  ``captionKeys`` is empty like the categories' (Bloom 2.21.0 keeps them in ``captions``). No
+  published export of a Bloom newer than 2.7.0 with a rule was found, so the 2.7.0 keys stand.
+  Relationship types have no rules (``"styleRules": []``, as in that file);
+- ``hiddenRelationshipTypes`` holds type names (strings): ``["P2P"]`` in
+  ``abridged-demo-ar/bloom-perspective.json`` of demo-fraud-detection-with-p2p (Bloom 2.7.0),
+  where the hidden type is also listed in ``relationshipTypes``, as here, and
+  ``["GENERIC_ALL"]`` in Windows_Domains.json, which also sets ``hideUncategorisedData``.
+
+Icons: Bloom names its icons by ids; the three ids a published export shows
 (person, email address, message) are used where they fit, ``no-icon`` (the default Bloom
 writes) elsewhere, with each category's colour telling it apart.
 
@@ -42,6 +62,8 @@ EDITED_AT = 1795737600000  # 2026-11-27T00:00:00Z in epoch milliseconds (Bloom's
 PALETTE = ["#FFE081", "#C990C0", "#F79767", "#57C7E3", "#F16667", "#D9C8AE", "#8DCC93",
            "#ECB5C9", "#4C8EDA", "#FFC454", "#DA7194", "#569480", "#959AA1", "#D9D9D9"]  # fmt: skip
 RELATIONSHIP_COLOR = "#959AA1"
+# The gradient a style rule carries by default, as exports show it (unused by our rules).
+RULE_GRADIENT = {"minColor": "#D5EEE2", "midColor": "#81CCA8", "maxColor": "#428C6A"}
 
 ICON_PERSON = "7EFF4DE7-BB68-484B-99BC-63DC14E6D207"
 ICON_EMAIL = "72D60851-1092-40E4-BDFE-58EE7798C58C"
@@ -54,12 +76,13 @@ DataType = Literal["string", "number", "bigint", "boolean"]
 @dataclass(frozen=True)
 class Rule:
     """A data-driven style: ``single`` (a condition on one property sets a colour and/or a
-    size) or ``range`` (the size grows with a number between ``low`` and ``high``)."""
+    size: ``equals`` a value, or ``is-true`` for a boolean) or ``range`` (the size grows with a
+    number between ``low`` and ``high``)."""
 
     based_on: str
     data_type: DataType
     kind: Literal["single", "range"] = "single"
-    condition: Literal["equals"] = "equals"
+    condition: Literal["equals", "is-true"] = "equals"
     value: str | int | bool | None = None
     color: str | None = None
     size: float | None = None
@@ -111,7 +134,7 @@ CATEGORIES: tuple[Category, ...] = (
         Rule("type", "string", value="device_id", color="#57C7E3"),
         # Blocked values (test@test.com, 0000000000 ...) never join: red and larger, last so
         # they win over the type's colour.
-        Rule("blocked", "boolean", value=True, color="#F16667", size=2),
+        Rule("blocked", "boolean", condition="is-true", color="#F16667", size=2),
     )),
     Category("Device", "kind", NO_ICON, "#57C7E3", (
         ("device_id", "string"), ("kind", "string"), ("first_seen", _TS), ("last_seen", _TS),
@@ -180,8 +203,9 @@ RELATIONSHIPS: tuple[tuple[str, tuple[tuple[str, DataType], ...]], ...] = (
     ("HAS_CONSENT", ()),
 )  # fmt: skip
 
-# Technical relationship types, hidden: an event's device (the customer's USES_DEVICE says
-# it), segment and setting versions, activation sync runs.
+# Technical relationship types, hidden (listed in ``relationshipTypes`` as well, and named in
+# ``hiddenRelationshipTypes``): an event's device (the customer's USES_DEVICE says it), segment
+# and setting versions, activation sync runs.
 HIDDEN_RELATIONSHIPS = ("ON_DEVICE", "HAD_VERSION", "PREVIOUS", "RAN", "TO")
 
 # (source label, relationship type, target label) of the model, for Bloom's metadata.
@@ -292,7 +316,10 @@ def perspective() -> dict[str, Any]:
             c.label: [{"propertyKey": k, "type": c.label, "dataType": t} for k, t in c.properties]
             for c in CATEGORIES
         },
-        "relationshipTypes": [_relationship(name, props) for name, props in RELATIONSHIPS],
+        "relationshipTypes": [
+            *(_relationship(name, props) for name, props in RELATIONSHIPS),
+            *(_relationship(name, ()) for name in HIDDEN_RELATIONSHIPS),
+        ],
         "palette": {"colors": PALETTE, "currentIndex": len(CATEGORIES) % len(PALETTE)},
         "createdAt": EDITED_AT,
         "lastEditedAt": EDITED_AT,
@@ -341,31 +368,46 @@ def _category(number: int, c: Category) -> dict[str, Any]:
         "captions": captions,
         "textSize": 1,
         "textAlign": "top",
-        "styleRules": [_rule(i, r) for i, r in enumerate(c.rules, start=1)],
+        "styleRules": [
+            _rule(EDITED_AT + 100 * number + i, r, c) for i, r in enumerate(c.rules, start=1)
+        ],
     }
 
 
-def _rule(number: int, r: Rule) -> dict[str, Any]:
+def _rule(stamp: int, r: Rule, c: Category) -> dict[str, Any]:
+    """A style rule with the keys, in the order, of Bloom 2.7.0's export (module docstring)."""
+    single = r.kind == "single"
+    low, high = str(r.low), str(r.high)
     rule: dict[str, Any] = {
-        "id": number,
+        "id": f"rule:{stamp}",
         "type": r.kind,
-        "basedOn": r.based_on,
-        "dataType": r.data_type,
-        "isGdsData": False,
+        "size": r.size if r.size is not None else 1,
+        "minSize": 1,
+        "maxSize": 2 if single else 4,
+        **RULE_GRADIENT,
+        "minPoint": "unprocessed" if single else low,
+        "maxPoint": "unprocessed" if single else high,
         "applyColor": r.color is not None,
-        "applySize": r.size is not None or r.kind == "range",
+        "applySize": r.size is not None or not single,
         "applyCaption": False,
-        "captions": [],
         "captionKeys": [],
+        "color": r.color or c.color,
+        "isTimeZoneConvertEnabled": False,
+        "selectedTimeZone": "Z",
+        "basedOn": f"{r.based_on}_{r.data_type}",
+        "valuesMapper": [],
+        "existingValues": [],
+        "maxSizeValue": "" if single else high,
+        "maxColorValue": "" if single else high,
+        "minSizeValue": "" if single else low,
+        "minColorValue": "" if single else low,
     }
-    if r.kind == "range":
-        rule |= {"minValue": r.low, "maxValue": r.high, "minSize": 1, "maxSize": 4}
-    else:
-        rule |= {"condition": r.condition, "conditionValue": r.value}
-        if r.color is not None:
-            rule["color"] = r.color
-        if r.size is not None:
-            rule["size"] = r.size
+    if r.condition == "equals" or not single:
+        rule["conditionValue"] = r.value if single else r.low
+    rule["rangeValue"] = 2 if single else r.high + 1
+    rule["condition"] = r.condition if single else "between"
+    if not single:
+        rule["midColorValue"] = str((r.low + r.high) // 2)
     return rule
 
 

@@ -39,6 +39,16 @@ TEMPLATE = ["name", "id", "createdAt", "text", "cypher", "isUpdateQuery",
             "isWriteTransactionChecked", "params", "hasCypherErrors"]  # fmt: skip
 PARAM = ["name", "dataType", "collapsed", "suggestionLabel", "suggestionProp",
          "suggestionBoolean", "cypher"]  # fmt: skip
+# Style rules: neo4j-product-examples/demo-fraud-detection-with-p2p
+# abridged-demo/bloom-perspective.json (Bloom 2.7.0, a range rule) and
+# neo4j-product-examples/ml-paysim-fraud-detection-demo PaySim.json (Bloom 2.3.1, single rules:
+# the same keys without midColorValue); an is-true rule has no conditionValue
+# (neo4j-graph-examples/cybersecurity bloom/Windows_Domains.json, Bloom 2.0.0).
+RULE = ["id", "type", "size", "minSize", "maxSize", "minColor", "midColor", "maxColor",
+        "minPoint", "maxPoint", "applyColor", "applySize", "applyCaption", "captionKeys",
+        "color", "isTimeZoneConvertEnabled", "selectedTimeZone", "basedOn", "valuesMapper",
+        "existingValues", "maxSizeValue", "maxColorValue", "minSizeValue", "minColorValue",
+        "conditionValue", "rangeValue", "condition", "midColorValue"]  # fmt: skip
 
 REQUIRED_PHRASES = {
     "customer with email $email",
@@ -78,6 +88,15 @@ def test_the_perspective_has_the_fields_of_a_bloom_export() -> None:
         for cat in p["categories"] for c in cat["captions"]
     )  # fmt: skip
     assert [t["id"] for t in p["templates"]] == sorted({t["id"] for t in p["templates"]})
+    rules = [r for c in p["categories"] for r in c["styleRules"]]
+    for r in rules:
+        dropped = {"midColorValue"} if r["type"] == "single" else set()
+        if r["condition"] == "is-true":
+            dropped.add("conditionValue")
+        assert list(r) == [k for k in RULE if k not in dropped], r["id"]
+        assert r["id"].startswith("rule:")
+    assert len({r["id"] for r in rules}) == len(rules)
+    assert all(isinstance(t, str) for t in p["hiddenRelationshipTypes"])
 
 
 def test_one_category_per_business_label_with_a_caption_and_an_icon() -> None:
@@ -102,24 +121,30 @@ def test_every_label_of_the_model_is_a_category_or_declared_technical() -> None:
 
 def test_style_rules_read_properties_of_their_category() -> None:
     for c in CATEGORIES:
-        names = {k for k, _ in c.properties}
-        assert {r.based_on for r in c.rules} <= names, c.label
-    identifier = next(c for c in perspective()["categories"] if c["name"] == "Identifier")
-    colours = {r["conditionValue"]: r["color"] for r in identifier["styleRules"]}
+        types = dict(c.properties)
+        assert all(types.get(r.based_on) == r.data_type for r in c.rules), c.label
+    categories = {c["name"]: c for c in perspective()["categories"]}
+    for c in categories.values():
+        types = {x["name"]: x["dataType"] for x in c["properties"]}
+        assert {r["basedOn"] for r in c["styleRules"]} <= {f"{k}_{t}" for k, t in types.items()}
+    rules = categories["Identifier"]["styleRules"]
+    colours = {r["conditionValue"]: r["color"] for r in rules if r["condition"] == "equals"}
     assert len(set(colours.values())) == len(colours)  # one colour per identifier type
-    assert colours[True] == "#F16667"  # blocked: red
-    customer = next(c for c in perspective()["categories"] if c["name"] == "Customer")
-    assert (
-        customer["styleRules"][0] | {"basedOn": "event_count", "applySize": True}
-        == (customer["styleRules"][0])
-    )
+    blocked = rules[-1]  # last: wins over the type's colour
+    assert (blocked["basedOn"], blocked["condition"]) == ("blocked_boolean", "is-true")
+    assert (blocked["color"], blocked["applySize"]) == ("#F16667", True)  # red, larger
+    [by_events] = categories["Customer"]["styleRules"]
+    assert (by_events["basedOn"], by_events["type"]) == ("event_count_bigint", "range")
+    assert (by_events["applySize"], by_events["applyColor"]) == (True, False)
 
 
 def test_relationship_types_are_the_ones_the_project_writes() -> None:
     p = perspective()
     named = {r["name"] for r in p["relationshipTypes"]} | set(p["hiddenRelationshipTypes"])
     assert named <= written_labels_and_types()[1]
-    assert not {r["name"] for r in p["relationshipTypes"]} & set(HIDDEN_RELATIONSHIPS)
+    # Hidden types are listed too, as in a Bloom 2.7.0 export that hides one (module docstring).
+    assert set(HIDDEN_RELATIONSHIPS) <= {r["name"] for r in p["relationshipTypes"]}
+    assert set(p["hiddenRelationshipTypes"]) == set(HIDDEN_RELATIONSHIPS)
     for rel in p["relationshipTypes"]:
         writers = [q.text for q in queries().values() if f":{rel['name']}" in q.text]
         for prop in rel["properties"]:
