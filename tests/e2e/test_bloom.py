@@ -251,7 +251,7 @@ def test_blocked_identifiers_are_flagged_for_the_style_rule(demo: Demo, settings
                  id=demo.bob)  # fmt: skip
     assert rows == [{"b": True}]
     identifier = next(c for c in CATEGORIES if c.label == "Identifier")
-    assert any(r.based_on == "blocked" and r.value is True for r in identifier.rules)
+    assert any(r.based_on == "blocked" and r.condition == "is-true" for r in identifier.rules)
 
 
 def _neighbourhood(settings: Settings, customer: str, depth: int) -> Subgraph:
