@@ -27,6 +27,7 @@ from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
 from api.openapi import openapi
 from api.readiness import readiness
+from api.response_cache import CONTEXT, CachedResponses, ResponseCache
 from api.search_follower import FollowerStats, follow_for_search
 from api.unavailable import EXCEPTION_HANDLERS, unavailable_in
 from graph.cache import CacheConfig, ProfileCache
@@ -89,7 +90,7 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         state = request.app.state
         caller: Caller = request.scope.get(CALLER, NOBODY)
-        return Context(
+        context = Context(
             profiles=state.profiles, normalise=state.normalise, rules=await state.rules.current(),
             settings=state.settings,
             splits=state.splits, changes=state.producer, trait_store=state.trait_store,
@@ -103,6 +104,8 @@ class GraphQLApp(GraphQL[Context, None]):
             audit_entries=state.audit_entries, audit=state.audit,
             actor=caller.actor, role=caller.role,
         )  # fmt: skip
+        request.scope[CONTEXT] = context  # for the response cache (api/response_cache.py)
+        return context
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -112,6 +115,9 @@ class GraphQLApp(GraphQL[Context, None]):
         cause = unavailable_in(result.errors)
         if cause is not None:
             raise cause
+        context = request.scope.get(CONTEXT)
+        if result.errors and isinstance(context, Context):
+            context.answer.spoil()
         return await super().process_result(request, result)
 
 
@@ -162,6 +168,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = ProfileCache(app.state.profiles, redis, CacheConfig(
             settings.cache_local_size, settings.cache_local_ttl, settings.cache_redis_ttl,
         ))  # fmt: skip
+        app.state.cache.on_forget(responses.forget)
         keys = ApiKeyRepository(driver, settings.neo4j_database)
         if settings.admin_key:  # the bootstrap admin key: make run, tests and benchmarks
             bootstrap = await keys.put_bootstrap(hash_secret(settings.admin_key))
@@ -218,6 +225,7 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse(
             stats.prometheus()
             + state.cache.stats.prometheus()
+            + responses.stats.prometheus()
             + state.search_stats.prometheus()
             + OPERATIONS.prometheus()
             + await state.lag.prometheus()
@@ -243,7 +251,11 @@ def create_app(settings: Settings) -> Starlette:
     # write keys.
     schema = make_schema(production=settings.production, cost_limit=settings.query_cost_limit)
     ide = not settings.production
-    graphql = RequireCaller(GraphQLApp(schema, graphql_ide="graphiql" if ide else None), ide)
+    # Repeated profile reads are answered from this process's response cache.
+    responses = ResponseCache(settings.response_cache_size, settings.cache_local_ttl)
+    graphql = RequireCaller(CachedResponses(
+        GraphQLApp(schema, graphql_ide="graphiql" if ide else None), schema._schema, responses,
+    ), ide)  # fmt: skip
     routes = [
         *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
         Route("/metrics", metrics),

@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -100,6 +100,12 @@ class ProfileCache:
         self.stats = CacheStats()
         self._pending: set[asyncio.Task[None]] = set()
         self._warned = float("-inf")
+        self._listeners: list[Callable[[Iterable[str] | None], None]] = []
+
+    def on_forget(self, listener: Callable[[Iterable[str] | None], None]) -> None:
+        """Call ``listener`` with the customer ids whenever this process forgets profiles
+        (None: all of them), e.g. to drop responses built from them."""
+        self._listeners.append(listener)
 
     async def profile(self, customer_id: str) -> Profile | None:
         """The customer's profile (an id merged into another answers with the survivor)."""
@@ -152,12 +158,17 @@ class ProfileCache:
 
     def forget(self, customer_ids: Iterable[str]) -> None:
         """Forget the customers' profiles in this process only (a pub/sub message)."""
-        for customer_id in customer_ids:
+        ids = list(customer_ids)
+        for customer_id in ids:
             self._local.pop(customer_id, None)
+        for listener in self._listeners:
+            listener(ids)
 
     def forget_all(self) -> None:
         """Forget every profile in this process (invalidations may have been missed)."""
         self._local.clear()
+        for listener in self._listeners:
+            listener(None)
 
     async def _again(self, ids: list[str]) -> None:
         await asyncio.sleep(self._config.settle)

@@ -111,6 +111,9 @@ class Settings:
     cache_local_size: int = 10_000
     cache_local_ttl: int = 30
     cache_redis_ttl: int = 300
+    # Whole GraphQL responses of profile-only queries kept in each API process (entries; 0:
+    # off), for cache_local_ttl seconds at most (api/response_cache.py).
+    response_cache_size: int = 10_000
     cache_group: str = "graphcdp-api-cache"
     # How often the worker refreshes windowed traits whose value changed with time (seconds).
     trait_refresh_seconds: int = 3600
@@ -407,6 +410,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "predict_horizon_days": _int_between(1, 3650),
     "cache_local_size": _int_between(1, 10_000_000),
     "cache_local_ttl": _int_between(0, 86_400),
+    "response_cache_size": _int_between(0, 10_000_000),
     "cache_redis_ttl": _int_between(1, 86_400 * 30),
     "state_dir": _path,
     "neo4j_heap": _size,

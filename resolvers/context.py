@@ -4,6 +4,7 @@ per request from its API key or JWT) and what the request touched (for the audit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 
@@ -30,6 +31,23 @@ from resolvers.hub import ChangeHub
 from resolvers.identity.operations import ChangePublisher
 from resolvers.privacy.services import PrivacyServices
 from traits.computed import Trait
+
+
+@dataclass
+class Answer:
+    """What a response showed, for the response cache (``api/response_cache.py``): the
+    customers it shows (their changes invalidate it), and whether it may be kept at all
+    (no errors, no customer missing)."""
+
+    tags: set[str] = field(default_factory=set)
+    clean: bool = True
+    audit: dict[str, Any] | None = None  # the audit row the request wrote, if any
+
+    def shows(self, *customer_ids: str) -> None:
+        self.tags.update(customer_ids)
+
+    def spoil(self) -> None:
+        self.clean = False
 
 
 @dataclass
@@ -62,6 +80,7 @@ class Context:
     role: str = ""  # the caller's role (resolvers/permissions.py); none: nothing allowed
     audit: AuditLog | None = None  # where this request's audit entry goes
     access: Access = field(default_factory=Access)  # what this request touched
+    answer: Answer = field(default_factory=Answer)  # what the response shows (response cache)
 
     @property
     def trait_names(self) -> tuple[str, ...]:

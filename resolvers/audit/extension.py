@@ -36,7 +36,9 @@ class AuditTrail(SchemaExtension):
         if kind is None:
             return
         operation = execution.operation_name or "anonymous"
-        ctx.audit.record(audit_row(ctx.access, kind, ctx.actor, ctx.role, operation, now_iso()))
+        row = audit_row(ctx.access, kind, ctx.actor, ctx.role, operation, now_iso())
+        ctx.audit.record(row)
+        ctx.answer.audit = row  # a response cache hit of this answer is audited alike
         # Recorded once: a subscription's later events start afresh (keeping its root call).
         subscribed = operation_type == OperationType.SUBSCRIPTION
         ctx.access = Access(calls=list(ctx.access.calls) if subscribed else [])

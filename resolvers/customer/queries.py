@@ -36,4 +36,8 @@ class CustomerQueries:
             except InvalidIdentifier as err:
                 raise GraphQLError(str(err), extensions={"code": "BAD_USER_INPUT"}) from None
             profile = await profiles.profile_by_identifier(key)
-        return Customer.from_profile(profile) if profile else None
+        if profile is None:  # it may appear any moment: such an answer is never kept
+            info.context.answer.spoil()
+            return None
+        info.context.answer.shows(profile.requested_id, str(profile.customer["customer_id"]))
+        return Customer.from_profile(profile)

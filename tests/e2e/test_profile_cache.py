@@ -1,9 +1,11 @@
 """Two API processes cache a profile; a change on ``cdp.changes`` reaches both within 1 s.
 
 The service's API and worker run with a second API process beside them. Both read the same
-customer until each serves it from its own memory (the /metrics counters say so); then an
-identify call changes the customer, the worker publishes the change, and 1 s after the change
-appears on ``cdp.changes`` both processes answer with the new profile.
+customer until each serves it from its own memory (the /metrics counters say so: these
+profile-only queries are answered whole from the response cache, api/response_cache.py, or
+from the profile cache); then an identify call changes the customer, the worker publishes the
+change, and 1 s after the change appears on ``cdp.changes`` both processes answer with the new
+profile.
 """
 
 from __future__ import annotations
@@ -36,10 +38,14 @@ def _graphql(base: str, query: str, **variables: Any) -> dict[str, Any]:
 
 
 def _local_hits(base: str) -> int:
+    """Reads answered from the process's memory: a profile from its profile cache, or the
+    whole answer from its response cache."""
     text = httpx.get(f"{base}/metrics", timeout=5).text
-    found = re.search(r'graphcdp_profile_cache_reads_total\{tier="local"\} (\d+)', text)
-    assert found, text
-    return int(found.group(1))
+    profile = re.search(r'graphcdp_profile_cache_reads_total\{tier="local"\} (\d+)', text)
+    response = re.search(r'graphcdp_response_cache_reads_total\{outcome="hit"\} (\d+)', text)
+    assert profile, text
+    assert response, text
+    return int(profile.group(1)) + int(response.group(1))
 
 
 def _identify(base: str, settings: Settings, body: dict[str, Any]) -> None:
