@@ -692,7 +692,7 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.api import main as bench_api
 
         return bench_api(settings, args.customers, args.seconds, args.clients, args.seed,
-                         args.fresh, args.generators)  # fmt: skip
+                         args.fresh, args.generators, args.load)  # fmt: skip
     if args.what == "segments":
         from bench.segments import main as bench_segments
 
@@ -902,7 +902,13 @@ def _parser() -> argparse.ArgumentParser:
         "--generators",
         type=int,
         default=2,
-        help="api: load generator processes (the clients split between them)",
+        help="api, --load httpx: generator processes (the clients split between them)",
+    )
+    bench.add_argument(
+        "--load",
+        choices=["wrk", "httpx"],
+        default="wrk",
+        help="api: the load generator (wrk: Debian's, installed when missing)",
     )
     bench.add_argument("--records", type=int, default=1_000_000, help="link: synthetic records")
     bench.add_argument("--spark", metavar="MASTER", help="link: predict on Spark")

@@ -279,7 +279,7 @@ class Redis(Server):
     """Redis from Debian's redis-server package (installed here when missing)."""
 
     def prepare(self) -> list[str]:
-        binary = shutil.which("redis-server") or _install_redis()
+        binary = shutil.which("redis-server") or install_debian("redis-server", "redis-server")
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         return [
@@ -310,11 +310,12 @@ class Redis(Server):
             client.close()
 
 
-def _install_redis() -> str:
-    """apt-get install redis-server without letting the package start its own daemon."""
+def install_debian(package: str, binary: str) -> str:
+    """apt-get install ``package`` (which brings ``binary``) without letting it start a
+    daemon of its own; the path of ``binary``."""
     if os.geteuid() != 0:
-        raise ProcessError("redis-server is missing; run `sudo apt-get install redis-server`")
-    print("  redis: installing Debian's redis-server package", file=sys.stderr)
+        raise ProcessError(f"{binary} is missing; run `sudo apt-get install {package}`")
+    print(f"  installing Debian's {package} package", file=sys.stderr)
     policy = Path("/usr/sbin/policy-rc.d")
     created = not policy.exists()
     if created:
@@ -322,19 +323,19 @@ def _install_redis() -> str:
         policy.chmod(0o755)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"]
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
         if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
             subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
             done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
-                raise ProcessError(f"apt-get install redis-server failed:\n{done.stderr[-2000:]}")
+                raise ProcessError(f"apt-get install {package} failed:\n{done.stderr[-2000:]}")
     finally:
         if created:
             policy.unlink(missing_ok=True)
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise ProcessError("redis-server is still missing after apt-get install")
-    return binary
+    found = shutil.which(binary)
+    if found is None:
+        raise ProcessError(f"{binary} is still missing after apt-get install {package}")
+    return found
 
 
 def servers(settings: Settings) -> list[Server]:
