@@ -43,7 +43,7 @@ class ProfileSource(Protocol):
 
     async def profile(self, customer_id: str) -> Profile | None: ...
 
-    async def customer_id_for(self, key: str) -> str | None: ...
+    async def profile_by_identifier(self, key: str) -> Profile | None: ...
 
 
 class RedisLike(Protocol):
@@ -120,17 +120,22 @@ class ProfileCache:
 
     async def profile_by_identifier(self, key: str) -> Profile | None:
         """The profile of the live customer holding an identifier (``type:value``): one
-        cache read when the pointer and its profile are cached."""
+        cache read when the pointer and its profile are cached, else one Neo4j query (the
+        lookup and the profile together), whose answer fills the profile and the pointer."""
         live = await self._pointer("identifier:" + key)
         if live is not None:
             found = await self._cached(live)
             if found is not None and any(i.get("key") == key for i in found.identifiers):
                 return found
-        customer_id = await self._source.customer_id_for(key)
-        if customer_id is None:
+        self.stats.misses += 1
+        fresh = await self._source.profile_by_identifier(key)
+        if fresh is None:
             return None
-        await self._set_pointer("identifier:" + key, customer_id)
-        return await self.profile(customer_id)
+        await asyncio.gather(
+            self._store(fresh),
+            self._set_pointer("identifier:" + key, str(fresh.customer["customer_id"])),
+        )
+        return fresh
 
     async def invalidate(self, customer_ids: Iterable[str], again: bool = True) -> None:
         """Forget the customers' profiles here and in Redis (and once more ``settle`` s later,

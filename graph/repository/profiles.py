@@ -101,6 +101,16 @@ class ProfileRepository:
         )
         return str(records[0]["customer_id"]) if records else None
 
+    async def profile_by_identifier(self, key: str) -> Profile | None:
+        """The profile of the live customer holding identifier ``key``, in one query."""
+        records, _, _ = await self._driver.execute_query(
+            q("customer.get_profile_by_identifier").query(),
+            key=key,
+            database_=self._database,
+            routing_=RoutingControl.READ,
+        )
+        return _profile(records[0]) if records else None
+
     async def profile(self, customer_id: str) -> Profile | None:
         records, _, _ = await self._driver.execute_query(
             q("customer.get_profile").query(),

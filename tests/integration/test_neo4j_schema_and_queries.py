@@ -215,6 +215,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "event.finish_retention": {"owner": f"test-{tag}", "now": now, "deleted": 0},
         "customer.find_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_profile": {"customer_id": f"cus_{tag}"},
+        "customer.get_profile_by_identifier": {"key": f"email:{tag}@example.com"},
         "customer.get_history": {"customer_id": f"cus_{tag}", "first": 10},
         "record.customers_of_records": {"ids": [f"rec_{tag}"]},
         "customer.get_profiles": {"ids": [f"cus_{tag}"]},
@@ -691,6 +692,15 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     assert profile.record_count == 3
     assert {i["key"] for i in profile.identifiers} == {email.key, user.key, phone.key}
     assert await reads.customer_id_for(phone.key) == older
+    # By identifier in one query: the survivor's profile, whichever record holds it.
+    for key in (email.key, user.key, phone.key):
+        by_key = await reads.profile_by_identifier(key)
+        assert by_key is not None
+        assert by_key.customer == profile.customer
+        assert (by_key.requested_id, by_key.identifiers, by_key.record_count) == (
+            older, profile.identifiers, 3,
+        )  # fmt: skip
+    assert await reads.profile_by_identifier(f"email:nobody-{tag}@example.com") is None
     # Replaying the same records changes nothing.
     replay = await repo.apply(
         [_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], resolve

@@ -56,9 +56,19 @@ class FakeGraph:
                   for k in self.identifiers[live]]  # fmt: skip
         return Profile(dict(self.customers[live]), customer_id, idents, [], 1)
 
-    async def customer_id_for(self, key: str) -> str | None:
-        self.reads += 1
-        return next((c for c, keys in self.identifiers.items() if key in keys), None)
+    async def profile_by_identifier(self, key: str) -> Profile | None:
+        owner = next((c for c, keys in self.identifiers.items() if key in keys), None)
+        if owner is None:
+            self.reads += 1
+            return None
+        found = await self.profile(owner)
+        return (
+            None
+            if found is None
+            else Profile(
+                found.customer, str(found.customer["customer_id"]), found.identifiers, [], 1
+            )
+        )
 
 
 async def _owner(reader: ProfileCache, key: str) -> str | None:
@@ -180,6 +190,9 @@ async def test_with_redis_down_reads_go_to_memory_and_neo4j() -> None:
     read = await reader.profile("cus_1")
     assert read is not None
     assert await reader.profile("cus_1") == read
+    # The first read by email asks Neo4j (lookup and profile in one query); the second is
+    # answered from memory (pointer and profile).
     assert await _owner(reader, "email:ada@example.com") == "cus_1"
-    assert reader.stats.local_hits == 2  # the second read and the one by email
-    assert reader.stats.misses == 1
+    assert await _owner(reader, "email:ada@example.com") == "cus_1"
+    assert reader.stats.local_hits == 2  # the second read by id and the second by email
+    assert reader.stats.misses == 2
