@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ class ProfileSource(Protocol):
     async def profile(self, customer_id: str) -> Profile | None: ...
 
     async def profile_by_identifier(self, key: str) -> Profile | None: ...
+
+    async def profiles(self, ids: Sequence[str]) -> dict[str, Profile]: ...
 
 
 class RedisLike(Protocol):
@@ -117,6 +119,26 @@ class ProfileCache:
         if fresh is not None:
             await self._store(fresh)
         return fresh
+
+    async def profiles(self, ids: Sequence[str]) -> dict[str, Profile]:
+        """:meth:`profile` for many ids (the DataLoaders'): those in this process's memory
+        from there, all the others in one Neo4j query (which fills both tiers); by the id
+        asked for. Redis is not asked: one query for the rest costs less than a read each."""
+        found: dict[str, Profile] = {}
+        missing: list[str] = []
+        for customer_id in dict.fromkeys(ids):
+            local = self._local.get(customer_id)
+            if local is None:
+                missing.append(customer_id)
+            else:
+                self.stats.local_hits += 1
+                found[customer_id] = local
+        if missing:
+            self.stats.misses += len(missing)
+            fresh = await self._source.profiles(missing)
+            await asyncio.gather(*(self._store(p) for p in fresh.values()))
+            found.update(fresh)
+        return found
 
     async def profile_by_identifier(self, key: str) -> Profile | None:
         """The profile of the live customer holding an identifier (``type:value``): one

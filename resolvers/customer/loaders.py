@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from graph.cache import ProfileCache
 from graph.model import ConsentChange
 from graph.repository import (
     EventPage,
@@ -39,6 +40,8 @@ class Loaders:
     profiles_repo: ProfileRepository
     related_repo: RelatedRepository
     segments_repo: SegmentRepository
+    # Profiles through the process's cache when given (the API's), else from Neo4j.
+    cache: ProfileCache | None = None
     profiles: DataLoader[str, Profile | None] = field(init=False)
     groups: DataLoader[str, list[dict[str, Any]]] = field(init=False)
     device_customers: DataLoader[str, list[str]] = field(init=False)
@@ -52,7 +55,7 @@ class Loaders:
 
     def __post_init__(self) -> None:
         repo, related = self.profiles_repo, self.related_repo
-        self.profiles = _by_key(repo.profiles, lambda: None)
+        self.profiles = _by_key((self.cache or repo).profiles, lambda: None)
         self.groups = _by_key(repo.groups, list)
         self.device_customers = _by_key(related.customers_of_devices, list)
         self.identifier_customers = _by_key(related.customers_of_identifiers, list)

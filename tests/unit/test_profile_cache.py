@@ -56,6 +56,12 @@ class FakeGraph:
                   for k in self.identifiers[live]]  # fmt: skip
         return Profile(dict(self.customers[live]), customer_id, idents, [], 1)
 
+    async def profiles(self, ids: list[str]) -> dict[str, Profile]:
+        self.reads += 1
+        found = {i: await self.profile(i) for i in ids}
+        self.reads -= len(ids)
+        return {i: p for i, p in found.items() if p is not None}
+
     async def profile_by_identifier(self, key: str) -> Profile | None:
         owner = next((c for c, keys in self.identifiers.items() if key in keys), None)
         if owner is None:
@@ -196,3 +202,23 @@ async def test_with_redis_down_reads_go_to_memory_and_neo4j() -> None:
     assert await _owner(reader, "email:ada@example.com") == "cus_1"
     assert reader.stats.local_hits == 2  # the second read by id and the second by email
     assert reader.stats.misses == 2
+
+
+async def test_many_profiles_come_from_memory_and_the_rest_in_one_read() -> None:
+    graph, redis = FakeGraph(), FakeRedis()
+    for n in (1, 2, 3):
+        graph.add(f"cus_{n}", f"P{n}")
+    graph.redirects["cus_old"] = "cus_1"
+    reader = cache(graph, redis)
+    await reader.profile("cus_1")
+    reads = graph.reads
+    found = await reader.profiles(["cus_1", "cus_2", "cus_2", "cus_old", "cus_none"])
+    assert graph.reads == reads + 1  # cus_2, cus_old and cus_none in one read
+    assert sorted(found) == ["cus_1", "cus_2", "cus_old"]
+    assert found["cus_old"].customer["customer_id"] == "cus_1"
+    assert found["cus_old"].requested_id == "cus_old"
+    # What was read is now in memory (under the live id: the old id is asked again).
+    again = await reader.profiles(["cus_1", "cus_2"])
+    assert graph.reads == reads + 1
+    assert again == {"cus_1": found["cus_1"], "cus_2": found["cus_2"]}
+    assert "graphcdp:profile:cus_2" in redis.data
