@@ -4,6 +4,7 @@ and memberships (``MEMBER_OF {since}``) with a MembershipChange for every enter 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from neo4j import AsyncDriver, Query, RoutingControl
 
 from graph.cypher import q
 from graph.model import now_iso
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,20 @@ class Segment:
         return cls(row["segment_id"], row["name"], int(row["version"]),
                    json.loads(row["definition"]), row["created_at"], row["updated_at"],
                    int(row.get("members") or 0))  # fmt: skip
+
+
+def readable_segments(rows: Sequence[Any]) -> list[Segment]:
+    """The segments of ``rows``; a malformed stored segment (no version, a definition that
+    is not JSON: written by hand or by an old bug) is left out with a warning, so it never
+    stops the followers that evaluate all the others."""
+    found = []
+    for row in rows:
+        try:
+            found.append(Segment.from_row(row))
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("segment %r is malformed (%s: %s): left out",
+                        dict(row).get("segment_id"), type(err).__name__, err)  # fmt: skip
+    return found
 
 
 class SegmentRepository:
@@ -53,7 +70,7 @@ class SegmentRepository:
     async def segments(self, ids: Sequence[str] | None = None) -> list[Segment]:
         """The segments of ``ids`` (every one not deleted when None), by name."""
         rows = await self._read("segment.get_segments", ids=list(ids) if ids is not None else None)
-        return [Segment.from_row(s) for s in rows[0]["segments"]] if rows else []
+        return readable_segments(rows[0]["segments"]) if rows else []
 
     async def delete(self, segment_id: str) -> list[str] | None:
         """Mark the segment deleted and end every membership (the ids that were members);
