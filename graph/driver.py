@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from graphcdp.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # The driver's errors of a server that is down, restarting or unreachable (DriverErrors, not
 # Neo4jErrors): a caller waits them out and tries again, or answers 503; never a crash.
@@ -35,5 +41,29 @@ async def open_driver(settings: Settings, retry_seconds: float = 30.0) -> AsyncD
         # Labels and types that do not exist yet (an empty graph) are not worth a warning.
         notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
     )
-    await driver.verify_connectivity()
+    try:
+        await driver.verify_connectivity()
+    except BaseException:
+        await driver.close()
+        raise
     return driver
+
+
+async def open_driver_when_up(
+    settings: Settings, stop: asyncio.Event, retry_seconds: float = 30.0, longest: float = 5.0
+) -> AsyncDriver | None:
+    """:func:`open_driver`, waiting out a server that is down (starting, restarting): tried
+    again after 0.5 s, then twice as long each time up to ``longest`` s, until it answers, or
+    None once ``stop`` is set. A process started before Neo4j (or during its restart) waits
+    for it instead of exiting."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            return await open_driver(settings, retry_seconds)
+        except UNAVAILABLE as err:
+            log.warning("Neo4j at %s does not answer (%s); trying again in %.1f s",
+                        settings.neo4j_uri, err, delay)  # fmt: skip
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(longest, delay * 2)
+    return None

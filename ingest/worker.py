@@ -42,7 +42,7 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, KafkaTimeoutError
 from neo4j.exceptions import TransientError
 
-from graph.driver import UNAVAILABLE, open_driver
+from graph.driver import UNAVAILABLE, open_driver_when_up
 from graph.model import Observation, now_iso
 from graph.repository import (
     EventRepository,
@@ -272,7 +272,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     # The driver retries a transaction for 5 s (deadlocks mostly); longer outages are waited
     # out by _with_backoff, whose delays stay under 5 s: with the driver's 30 s, a restarted
     # Neo4j waited up to half a minute for a worker asleep in the driver's own backoff.
-    driver = await open_driver(settings, retry_seconds=5.0)
+    # A worker started before Neo4j (or while it restarts) waits for it.
+    driver = await open_driver_when_up(settings, stop, retry_seconds=5.0)
+    if driver is None:  # stopped while waiting
+        return
     # Messages of erased people are dropped and counted (privacy.suppression).
     repo = IdentityRepository(driver, settings.neo4j_database, Suppressor(privacy_key(settings)))
     idle = asyncio.Event()
