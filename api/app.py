@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
+from api.body_limit import BodyLimit
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
 from api.openapi import openapi
@@ -254,9 +255,9 @@ def create_app(settings: Settings) -> Starlette:
     ide = not settings.production
     # Repeated profile reads are answered from this process's response cache.
     responses = ResponseCache(settings.response_cache_size, settings.cache_local_ttl)
-    graphql = RequireCaller(CachedResponses(
+    graphql = BodyLimit(RequireCaller(CachedResponses(
         GraphQLApp(schema, graphql_ide="graphiql" if ide else None), schema._schema, responses,
-    ), ide)  # fmt: skip
+    ), ide), settings.graphql_max_bytes)  # fmt: skip
     routes = [
         *tracking_routes(settings.parsed_write_keys(), producer_of, plan, stats),
         Route("/metrics", metrics),

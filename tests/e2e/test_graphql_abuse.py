@@ -9,6 +9,7 @@ bodies that are not GraphQL requests, batches, content types, GET mutations, par
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -59,8 +60,8 @@ ABUSES = [
           '{ customer(id: "x") { history(first: 1000000) { kind at } } }'),
     Abuse("customers(first: 1000000)", 200, "", "COST_LIMIT",
           "{ customers(first: 1000000) { edges { node { id email } } } }"),
-    Abuse("1 MB of query", 200, "more than 2000 tokens", None,
-          "{ " + " ".join(["__typename"] * 100_000) + " }"),
+    Abuse("1 MB of query", 200, "more than 2000 tokens", None,  # just under the body limit
+          "{ " + " ".join(["__typename"] * 90_000) + " }"),
     Abuse("fragment cycle", 200, "Cannot spread fragment", None,
           "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"),
     Abuse("directive flood", 200, "more than 2000 tokens", None,
@@ -84,6 +85,10 @@ ABUSES = [
           headers={**ADMIN, "Content-Type": "text/plain"}),
     Abuse("mutation over GET", 400, "mutations are not allowed when using GET",
           query='mutation { deleteSegment(id: "seg_abuse") { __typename } }', method="GET"),
+    Abuse("body over the limit", 413, "request body over the limit of 1048576 bytes",
+          "PAYLOAD_TOO_LARGE",
+          body=json.dumps({"query": "{ __typename }", "variables": {"x": "a" * 2_000_000}})
+          .encode()),
 ]  # fmt: skip
 
 
@@ -110,3 +115,18 @@ def test_graphql_abuse_is_refused_clearly_and_never_a_server_error(
     else:
         assert abuse.code is None
         assert abuse.says in reply.text, reply.text[:500]
+
+
+def test_a_chunked_body_over_the_limit_is_refused(service: str) -> None:
+    """No Content-Length (chunked): refused by what arrives, 413 naming the limit."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "{ __typename }", "variables": {"x": "'
+        for _ in range(32):
+            yield b"a" * 65536
+        yield b'"}}'
+
+    headers = {"Content-Type": "application/json", **ADMIN}
+    reply = httpx.post(f"{service}/graphql", content=chunks(), headers=headers, timeout=30)
+    assert reply.status_code == 413, reply.text[:300]
+    assert reply.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
