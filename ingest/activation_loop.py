@@ -23,6 +23,7 @@ from activation.sync import run_sync
 from graph.driver import UNAVAILABLE
 from graph.model import now_iso
 from graph.repository.activations import ActivationRepository
+from graphcdp.tasks import running
 from ingest.producer import EventProducer
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,11 @@ def senders_for(client: httpx.AsyncClient, producer: EventProducer) -> Senders:
 async def follow_activations(
     repo: ActivationRepository, producer: EventProducer
 ) -> AsyncIterator[None]:
-    async with httpx.AsyncClient() as client:
-        task = asyncio.create_task(_run(repo, senders_for(client, producer), producer),
-                                   name="activations")  # fmt: skip
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with (
+        httpx.AsyncClient() as client,
+        running(_run(repo, senders_for(client, producer), producer), "activations"),
+    ):
+        yield
 
 
 async def _run(repo: ActivationRepository, senders: Senders, producer: EventProducer) -> None:

@@ -16,6 +16,7 @@ from neo4j.exceptions import Neo4jError
 from graph.driver import UNAVAILABLE
 from graph.model import iso_utc
 from graph.repository import EventRepository
+from graphcdp.tasks import running
 from ingest.activation_loop import owner_name
 from privacy.retention import Retention
 
@@ -30,13 +31,8 @@ _PASSING: tuple[type[Exception], ...] = (Neo4jError, OSError, *UNAVAILABLE)
 async def follow_retention(
     events: EventRepository, retention: Retention, interval: float
 ) -> AsyncIterator[None]:
-    task = asyncio.create_task(_run(events, retention, interval), name="retention")
-    try:
+    async with running(_run(events, retention, interval), "retention"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def prune_once(events: EventRepository, retention: Retention, interval: float) -> int | None:

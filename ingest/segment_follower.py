@@ -41,6 +41,7 @@ from graph.driver import UNAVAILABLE
 from graph.model import now_iso
 from graph.repository.segments import SegmentRepository
 from graphcdp.settings import Settings
+from graphcdp.tasks import running
 from ingest.producer import changes_consumer
 from segments.definition import (
     All,
@@ -156,13 +157,10 @@ async def follow_segments(
     consumer = changes_consumer(settings, settings.segment_group)
     consumer.subscribe([settings.topics.changes])
     await consumer.start()
-    task = asyncio.create_task(_run(consumer, repo, producer, settings), name="segments")
     try:
-        yield
+        async with running(_run(consumer, repo, producer, settings), "segments"):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await consumer.stop()
 
 
