@@ -40,7 +40,7 @@ from graph.model import now_iso
 from ingest.payload import parse_json
 from ingest.spec import InvalidEvent
 from resolvers.audit.trail import AuditLog
-from resolvers.cacheable import cacheable
+from resolvers.cacheable import cacheable, operation_name
 from resolvers.context import Context
 from resolvers.metrics import OPERATIONS
 
@@ -199,8 +199,9 @@ class CachedResponses:
             and context.answer.tags
         ):
             answer = context.answer
+            name = operation_name(self.schema, *request)
             self.cache.put(key, Entry(
-                bytes(captured.body), frozenset(answer.tags), request[1], answer.audit
+                bytes(captured.body), frozenset(answer.tags), name, answer.audit
             ), since)  # fmt: skip
 
 

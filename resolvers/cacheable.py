@@ -61,22 +61,30 @@ def cacheable(schema: GraphQLSchema, query: str, operation_name: str | None) -> 
     """Whether the response to ``query`` depends only on cached profiles (and the caller's
     role, which masks PII): a single query operation (named ``operation_name`` if given)
     reading only ``CACHEABLE`` fields. A document that does not parse is not cacheable."""
-    return _cacheable(schema, query, operation_name)
+    return _checked(schema, query, operation_name)[0]
+
+
+def operation_name(schema: GraphQLSchema, query: str, requested: str | None) -> str | None:
+    """The name of a cacheable document's operation, as Strawberry names it when the request
+    gives none (the metrics label of its hits)."""
+    return _checked(schema, query, requested)[1]
 
 
 @lru_cache(maxsize=1024)
-def _cacheable(schema: GraphQLSchema, query: str, operation_name: str | None) -> bool:
+def _checked(
+    schema: GraphQLSchema, query: str, operation_name: str | None
+) -> tuple[bool, str | None]:
     try:
         document = parse(query, no_location=True, max_tokens=2000)
     except GraphQLError:
-        return False
+        return False, None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
-        return False
-    name = operations[0].name
-    if operation_name is not None and (name is None or name.value != operation_name):
-        return False
+        return False, None
+    name = operations[0].name.value if operations[0].name else None
+    if operation_name is not None and name != operation_name:
+        return False, None
     types = TypeInfo(schema)
     fields = _Fields(types)
     visit(document, TypeInfoVisitor(types, fields))
-    return not fields.outside
+    return not fields.outside, name

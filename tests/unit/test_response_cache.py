@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.response_cache import Entry, ResponseCache
-from resolvers.cacheable import cacheable
+from resolvers.cacheable import cacheable, operation_name
 from resolvers.schema import schema
 
 pytestmark = pytest.mark.unit
@@ -48,6 +48,13 @@ def test_only_profile_documents_are_cacheable(
     query: str, operation: str | None, expected: bool
 ) -> None:
     assert cacheable(GRAPHQL, query, operation) is expected
+
+
+def test_the_operation_name_of_a_cacheable_document() -> None:
+    named = 'query Profile { customer(id: "c") { id } }'
+    assert operation_name(GRAPHQL, named, None) == "Profile"
+    assert operation_name(GRAPHQL, named, "Profile") == "Profile"
+    assert operation_name(GRAPHQL, '{ customer(id: "c") { id } }', None) is None
 
 
 def _entry(*tags: str) -> Entry:
