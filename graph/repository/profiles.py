@@ -103,22 +103,12 @@ class ProfileRepository:
 
     async def profile_by_identifier(self, key: str) -> Profile | None:
         """The profile of the live customer holding identifier ``key``, in one query."""
-        records, _, _ = await self._driver.execute_query(
-            q("customer.get_profile_by_identifier").query(),
-            key=key,
-            database_=self._database,
-            routing_=RoutingControl.READ,
-        )
-        return _profile(records[0]) if records else None
+        rows = await self._rows("customer.get_profile_by_identifier", key=key)
+        return _profile(rows[0]) if rows else None
 
     async def profile(self, customer_id: str) -> Profile | None:
-        records, _, _ = await self._driver.execute_query(
-            q("customer.get_profile").query(),
-            customer_id=customer_id,
-            database_=self._database,
-            routing_=RoutingControl.READ,
-        )
-        return _profile(records[0]) if records else None
+        rows = await self._rows("customer.get_profile", customer_id=customer_id)
+        return _profile(rows[0]) if rows else None
 
 
 def _profile(row: Any) -> Profile:
