@@ -330,9 +330,6 @@ async def run(
 
 
 def main(settings: Settings, events: int, rate: int, seconds: float, workers: int) -> int:
-    from stack import up
-
-    up(settings)  # idempotent; before the event loop (readiness checks run their own)
     result = asyncio.run(run(settings, events, rate, seconds, workers))
     print(json.dumps(result, indent=2))
     return 0
