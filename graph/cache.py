@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from cachetools import TTLCache
@@ -234,7 +234,7 @@ class ProfileCache:
             profile = Profile(profile.customer, live, profile.identifiers, profile.devices,
                               profile.record_count)  # fmt: skip
         self._local[live] = profile
-        text = json.dumps(asdict(profile), separators=(",", ":"))
+        text = json.dumps(_fields(profile), separators=(",", ":"))
         await self._shared(self._redis.set(PREFIX + "profile:" + live, text,
                                            ex=self._config.redis_ttl))  # fmt: skip
 
@@ -253,3 +253,9 @@ class ProfileCache:
                 self._warned = now
                 log.warning("profile cache: Redis unreachable (%s); reading Neo4j", err)
             return None
+
+
+def _fields(profile: Profile) -> dict[str, Any]:
+    """The profile's fields as they are, for JSON: ``dataclasses.asdict`` copies every nested
+    dict and list first, which cost a tenth of the API's time when many profiles were read."""
+    return {f.name: getattr(profile, f.name) for f in fields(profile)}
