@@ -1,13 +1,14 @@
 """Traversals of the customer graph: related customers, identity paths, and the customers
-of a device or an identifier (reads, routed to readers, each one round trip per hop)."""
+of a device or an identifier (reads, routed to readers, each one round trip)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
-from neo4j import AsyncDriver, RoutingControl
+from neo4j import AsyncDriver, Query, RoutingControl
 
 from graph.cypher import q
 
@@ -45,20 +46,18 @@ class RelatedRepository:
     ) -> dict[str, list[Related]]:
         """For each customer of ``ids``: the customers sharing a ``kind`` with it, then with
         those, up to ``depth`` hops, nearest first (then by id), at most ``limit``, each at its
-        shortest distance, once. Breadth first for all of them together: one query per hop
-        over every frontier, so a page of customers costs ``depth`` round trips."""
+        shortest distance, once. Breadth first for all of them together, over the neighbours
+        of every customer within ``depth - 1`` hops, read in one query (:func:`_ball`), so a
+        page of customers costs one round trip whatever the depth."""
         if not 1 <= depth <= MAX_DEPTH:
             raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+        around: dict[str, list[tuple[str, str]]] = {}
+        for start, other, via in await self.neighbours(kind, ids, depth):
+            around.setdefault(start, []).append((other, via))
         seen = {c: {c} for c in ids}
         found: dict[str, list[Related]] = {c: [] for c in ids}
         frontier = {c: [c] for c in ids}  # start -> the customers it reached last hop
         for hop in range(1, depth + 1):
-            asked = sorted({c for reached in frontier.values() for c in reached})
-            if not asked:
-                break
-            around: dict[str, list[tuple[str, str]]] = {}
-            for start, other, via in await self.neighbours(kind, asked):
-                around.setdefault(start, []).append((other, via))
             next_frontier: dict[str, list[str]] = {}
             for origin, reached in frontier.items():
                 step: dict[str, Related] = {}
@@ -73,11 +72,18 @@ class RelatedRepository:
             frontier = next_frontier
         return {c: found[c][:limit] for c in ids}
 
-    async def neighbours(self, kind: RelatedKind, ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        """(customer, other customer, the shared thing) for every customer of ``ids``."""
+    async def neighbours(
+        self, kind: RelatedKind, ids: Sequence[str], depth: int = 1
+    ) -> list[tuple[str, str, str]]:
+        """(customer, other customer, the shared thing) for every customer of ``ids`` and
+        every customer they reach in fewer than ``depth`` hops."""
         name, extra = _NEIGHBOURS[kind]
-        row = await self._one(name, ids=list(ids), cap=self._cap, **extra)
-        return [(a, b, str(via)) for a, b, via in row["pairs"]] if row else []
+        records, _, _ = await self._driver.execute_query(
+            _ball(name, depth), {"ids": list(ids), "cap": self._cap, **extra},
+            database_=self._database, routing_=RoutingControl.READ,
+        )  # fmt: skip
+        pairs = records[0]["pairs"] if records else []
+        return [(a, b, str(via)) for a, b, via in pairs]
 
     async def identity_path(self, start: str, end: str) -> list[dict[str, Any]] | None:
         """The shortest identity path between two customers or records (each id either), as
@@ -98,3 +104,30 @@ class RelatedRepository:
             q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
         )
         return dict(records[0]) if records else None
+
+
+@cache
+def _ball(name: str, depth: int) -> Query:
+    """The neighbour query ``name`` (``$ids`` -> ``pairs``) asked ``depth`` times in one
+    statement: first for ``$ids``, then for the customers the previous step reached that no
+    earlier step had, so the pairs cover every customer within ``depth - 1`` hops. Each step
+    is the file's own text in a ``CALL`` block, its ``$ids`` read from a variable."""
+    block = "\n".join(
+        line for line in q(name).text.splitlines() if not line.lstrip().startswith("//")
+    )
+    if block.count("$ids") != 1 or "ids_seen" in block:
+        raise ValueError(f"{name}: a neighbour query takes $ids once")
+    parts = [f"CALL () {{\n{block}\n}}\nWITH pairs AS step1, $ids AS ids_seen"]
+    for step in range(2, depth + 1):
+        last = f"step{step - 1}"
+        inner = block.replace("$ids", "ids")
+        parts.append(
+            f"CALL ({last}, ids_seen) {{\n"
+            f"  WITH COLLECT {{ UNWIND {last} AS p WITH DISTINCT p[1] AS id"
+            f" WHERE NOT id IN ids_seen RETURN id }} AS ids\n{inner}\n}}\n"
+            f"WITH {', '.join(f'step{k}' for k in range(1, step))}, pairs AS step{step},"
+            f" ids_seen + [p IN {last} | p[1]] AS ids_seen"
+        )
+    steps = " + ".join(f"step{k}" for k in range(1, depth + 1))
+    parts.append(f"RETURN {steps} AS pairs")
+    return Query("\n".join(parts), metadata={"query": f"{name}*{depth}"})
