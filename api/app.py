@@ -48,6 +48,7 @@ from graph.repository.activations import ActivationRepository
 from graph.repository.privacy import PrivacyRepository
 from graph.repository.segments import SegmentRepository
 from graph.search import DocumentReader, Neo4jSearch, OpenSearchIndex, SearchIndex
+from graphcdp import gc_tuning
 from graphcdp.local_key import privacy_key
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
@@ -209,6 +210,7 @@ def create_app(settings: Settings) -> Starlette:
                     await running.enter_async_context(
                         follow_for_search(settings, reader, search, app.state.search_stats)
                     )
+                gc_tuning.tune(settings.gc_tuning)  # the app is built: freeze it
                 yield
         finally:
             await deliveries.aclose()

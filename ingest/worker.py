@@ -54,6 +54,7 @@ from graph.repository import (
 )
 from graph.repository.activations import ActivationRepository
 from graph.repository.segments import SegmentRepository
+from graphcdp import gc_tuning
 from graphcdp.local_key import privacy_key
 from graphcdp.logs import configure as configure_logs
 from graphcdp.settings import Settings
@@ -297,6 +298,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     await producer.start()
     log.info("worker consuming %s, %s as group %s", topics.events, topics.records,
              settings.worker_group)  # fmt: skip
+    gc_tuning.tune(settings.gc_tuning)  # set up: freeze it, collect less often
     # One batch in flight: while Neo4j writes batch N, this loop fetches and parses batch N+1
     # (the two use different cores); N+1 is applied only after N has committed its offsets.
     in_flight: asyncio.Task[None] | None = None
