@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench import wrk
 from bench.api import BY_IDENTIFIER, RELATED, WITH_EVENTS, WITH_LISTS, _warm
 from bench.ingest import Service
@@ -48,6 +50,13 @@ def _top(after: float, lines: list[str]) -> None:
     lines += [x[:100] for x in out.split("PID USER")[-1].splitlines()[1:9]]
 
 
+def _cache_reads(base: str, headers: dict[str, str]) -> dict[str, float]:
+    """The API's profile and response cache counters after the run (from /metrics)."""
+    text = httpx.get(f"{base}/metrics", headers=headers, timeout=10).text
+    return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+            if line.startswith(("graphcdp_profile_cache", "graphcdp_response_cache"))}  # fmt: skip
+
+
 def run(scenario: str, seconds: float, clients: int, top: bool) -> dict[str, Any]:
     settings = Settings.from_env()
     uncached = scenario == "uncached"
@@ -72,6 +81,7 @@ def run(scenario: str, seconds: float, clients: int, top: bool) -> dict[str, Any
         if top:
             sampler.join()
             result["top"] = lines
+        result["cache_reads"] = _cache_reads(service.base, service.headers)
     finally:
         service.stop()
     return {"scenario": scenario, "clients": clients, "api_workers": settings.api_workers,
