@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
+from typing import Any
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j import (
+    READ_ACCESS,
+    AsyncDriver,
+    AsyncGraphDatabase,
+    NotificationDisabledClassification,
+    Query,
+    Record,
+)
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graphcdp.settings import Settings
 
@@ -67,3 +76,30 @@ async def open_driver_when_up(
             await asyncio.wait_for(stop.wait(), delay)
         delay = min(longest, delay * 2)
     return None
+
+
+RETRIED_READ_ERRORS: tuple[type[Exception], ...] = (TransientError, *UNAVAILABLE)
+
+
+async def read(
+    driver: AsyncDriver, database: str, query: Query | str, params: Mapping[str, Any]
+) -> list[Record]:
+    """A read on a reader as one auto-commit query: RUN and PULL, where ``execute_query``
+    adds BEGIN, COMMIT and its retry loop around them. On the API's hot paths that is about
+    0.4 ms less of the driver's CPU a query (1.0 against 1.4-1.5 ms measured, most of an
+    uncached profile read's). It waits for the same bookmarks as ``execute_query`` (its
+    bookmark manager), so a read still sees the writes made before it; a transient error or
+    a lost connection is tried once more, then raised."""
+    for attempt in range(2):
+        try:
+            async with driver.session(
+                database=database, default_access_mode=READ_ACCESS,
+                bookmark_manager=driver.execute_query_bookmark_manager,
+            ) as session:  # fmt: skip
+                result = await session.run(query, dict(params))
+                return (await result.to_eager_result()).records
+        except RETRIED_READ_ERRORS:
+            if attempt:
+                raise
+            await asyncio.sleep(0.05)
+    raise AssertionError("unreachable")

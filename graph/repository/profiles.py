@@ -10,6 +10,7 @@ from typing import Any
 from neo4j import AsyncDriver, RoutingControl
 
 from graph.cypher import q
+from graph.driver import read
 from graph.model import ConsentChange
 
 
@@ -50,9 +51,7 @@ class ProfileRepository:
         return await self._rows("customer.get_identity_graph", customer_id=customer_id)
 
     async def _rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
-        )
+        records = await read(self._driver, self._database, q(name).query(), params)
         return [dict(r) for r in records]
 
     async def profiles(self, ids: Sequence[str]) -> dict[str, Profile]:

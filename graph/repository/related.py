@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from neo4j import AsyncDriver, Query, RoutingControl
+from neo4j import AsyncDriver, Query
 
 from graph.cypher import q
+from graph.driver import read
 
 RelatedKind = Literal["device", "address", "group", "household"]
 SHARED_CAP = 50  # a device, address or group shared by more customers relates no one
@@ -78,10 +79,8 @@ class RelatedRepository:
         """(customer, other customer, the shared thing) for every customer of ``ids`` and
         every customer they reach in fewer than ``depth`` hops."""
         name, extra = _NEIGHBOURS[kind]
-        records, _, _ = await self._driver.execute_query(
-            _ball(name, depth), {"ids": list(ids), "cap": self._cap, **extra},
-            database_=self._database, routing_=RoutingControl.READ,
-        )  # fmt: skip
+        records = await read(self._driver, self._database, _ball(name, depth),
+                             {"ids": list(ids), "cap": self._cap, **extra})  # fmt: skip
         pairs = records[0]["pairs"] if records else []
         return [(a, b, str(via)) for a, b, via in pairs]
 
@@ -100,9 +99,7 @@ class RelatedRepository:
         return {k: list(cs) for k, cs in row["customers"]} if row else {}
 
     async def _one(self, name: str, **params: Any) -> dict[str, Any] | None:
-        records, _, _ = await self._driver.execute_query(
-            q(name).query(), params, database_=self._database, routing_=RoutingControl.READ
-        )
+        records = await read(self._driver, self._database, q(name).query(), params)
         return dict(records[0]) if records else None
 
 

@@ -81,6 +81,7 @@ class CountingDriver:
 
     def __init__(self, driver: AsyncDriver) -> None:
         self.driver, self.calls = driver, 0
+        self.execute_query_bookmark_manager = driver.execute_query_bookmark_manager
 
     async def execute_query(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
