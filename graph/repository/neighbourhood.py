@@ -1,5 +1,5 @@
 """A customer's neighbourhood in the graph, for exports (``graphcdp graph export``): breadth
-first from the customer, one query per hop over the whole frontier (as ``related`` does)."""
+first from the customer, one query per hop over the whole frontier."""
 
 from __future__ import annotations
 
