@@ -109,9 +109,7 @@ def _ball(name: str, depth: int) -> Query:
     statement: first for ``$ids``, then for the customers the previous step reached that no
     earlier step had, so the pairs cover every customer within ``depth - 1`` hops. Each step
     is the file's own text in a ``CALL`` block, its ``$ids`` read from a variable."""
-    block = "\n".join(
-        line for line in q(name).text.splitlines() if not line.lstrip().startswith("//")
-    )
+    [block] = q(name).statements()  # the text without its comments
     if block.count("$ids") != 1 or "ids_seen" in block:
         raise ValueError(f"{name}: a neighbour query takes $ids once")
     parts = [f"CALL () {{\n{block}\n}}\nWITH pairs AS step1, $ids AS ids_seen"]
