@@ -55,13 +55,13 @@ def dataset(records: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, st
 
 async def load(settings: Settings, rows: list[dict[str, Any]]) -> float:
     """Clear the graph and load every record as its own customer; seconds taken."""
+    from bench.fresh import clear
     from graph.driver import open_driver
-    from ingest.resolve_job import clear_graph
 
     driver = await open_driver(settings)
     started = time.monotonic()
     try:
-        await clear_graph(driver, settings.neo4j_database)
+        await clear(settings, driver)
         now = now_iso()
         for start in range(0, len(rows), LOAD_BATCH):
             batch = [_row(r) for r in rows[start : start + LOAD_BATCH]]

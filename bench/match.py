@@ -137,10 +137,11 @@ async def graphcdp(
     """The records through ``graphcdp resolve`` with the model, then ``match link``."""
     import dataclasses
 
+    from bench.fresh import clear
     from graph.driver import open_driver
     from graph.repository import customers_of_records
     from ingest.link_job import link_graph
-    from ingest.resolve_job import clear_graph, resolve_file
+    from ingest.resolve_job import resolve_file
 
     pinned = dataclasses.replace(settings, match_model=model_path, match_link=link)
     driver = await open_driver(settings)
@@ -148,7 +149,7 @@ async def graphcdp(
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "records.csv"
             _write(rows, path)
-            await clear_graph(driver, settings.neo4j_database)  # not part of the timing
+            await clear(settings, driver)  # not part of the timing
             started = time.monotonic()
             resolved = await resolve_file(pinned, driver, path, progress=None)
             streamed = dict(resolved.clusters)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.fresh import clear
 from bench.quality import report
 from bench.synthetic import generate, write
 from graph.driver import open_driver
@@ -34,6 +35,7 @@ async def run(settings: Settings, persons: int, seed: int, fresh: bool) -> dict[
         with tempfile.TemporaryDirectory() as tmp:
             records, truth = Path(tmp) / "records.csv", Path(tmp) / "truth.csv"
             write(dataset, records, truth)
+            await clear(settings, driver)
             resolved = await resolve_file(settings, driver, records, fresh=True)
     finally:
         await driver.close()
