@@ -700,7 +700,7 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         from bench.api import main as bench_api
 
         return bench_api(settings, args.customers, args.seconds, args.clients, args.seed,
-                         args.fresh, args.generators, args.load)  # fmt: skip
+                         args.fresh, args.generators, args.load, args.paced_share)  # fmt: skip
     if args.what == "segments":
         from bench.segments import main as bench_segments
 
@@ -926,6 +926,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["wrk", "httpx"],
         default="wrk",
         help="api: the load generator (wrk: Debian's, installed when missing)",
+    )
+    bench.add_argument(
+        "--paced-share",
+        type=float,
+        default=0.5,
+        help="api: after each saturated run, the scenario again on a fixed schedule at this "
+        "share of its throughput (bench/openloop.py; 0: not run)",
     )
     bench.add_argument("--records", type=int, default=1_000_000, help="link: synthetic records")
     bench.add_argument("--spark", metavar="MASTER", help="link: predict on Spark")
