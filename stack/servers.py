@@ -18,6 +18,13 @@ from graphcdp.settings import Settings
 from stack import maven
 from stack.process import Managed, ProcessError, port_open
 
+# Neo4j's heap in 8 MB G1 regions instead of the 1 MB a 1 GB heap gets: an object of half a
+# region or more is "humongous", and each humongous allocation (a Bolt message of a large
+# UNWIND batch, a long result) may start a concurrent marking cycle whose Remark pause stops
+# every query. With 1 MB regions gc.log showed 70 such cycles in 25 minutes of benchmarks,
+# with Remark pauses of 50-125 ms: the stalls in the API's p99 (bench/README.md, session 11).
+NEO4J_GC = ("-XX:G1HeapRegionSize=8m",)
+
 JAVA_OPENS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -71,7 +78,7 @@ def _java() -> str:
     return java
 
 
-def _jvm(heap: str, home: Path) -> list[str]:
+def _jvm(heap: str, home: Path, *extra: str) -> list[str]:
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     (home / "logs").mkdir(parents=True, exist_ok=True)  # the JVM opens gc.log at start
@@ -84,6 +91,7 @@ def _jvm(heap: str, home: Path) -> list[str]:
         f"-Djava.io.tmpdir={tmp}",
         # GC pauses are the first suspect when latency spikes: keep a small rotating log.
         f"-Xlog:gc:file={home / 'logs' / 'gc.log'}:time,uptime:filecount=2,filesize=5m",
+        *extra,
         *JAVA_OPENS,
     ]
 
@@ -138,7 +146,7 @@ class Neo4j(Server):
         (self.home / "plugins.txt").write_text(self.notes + "\n")
         launcher = maven.JAVA_DIR / "neo4j" / "Neo4jLauncher.java"
         return [
-            *_jvm(self.settings.neo4j_heap, self.home),
+            *_jvm(self.settings.neo4j_heap, self.home, *NEO4J_GC),
             "-cp",
             os.pathsep.join(map(str, jars)),
             str(launcher),

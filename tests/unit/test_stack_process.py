@@ -77,3 +77,12 @@ def test_jvm_options_cap_the_heap_and_prepare_the_gc_log_directory(tmp_path: Pat
     assert {"-Xms512m", "-Xmx512m"} <= set(argv)
     assert any(a.startswith(f"-Xlog:gc:file={home / 'logs' / 'gc.log'}") for a in argv)
     assert f"-Djava.io.tmpdir={home / 'tmp'}" in argv
+
+
+def test_neo4j_gets_large_g1_regions_and_the_others_the_default(tmp_path: Path) -> None:
+    from stack.servers import NEO4J_GC, _jvm
+
+    assert "-XX:G1HeapRegionSize=8m" in NEO4J_GC
+    assert not any("G1HeapRegionSize" in a for a in _jvm("512m", tmp_path / "kafka"))
+    argv = _jvm("1g", tmp_path / "neo4j", *NEO4J_GC)
+    assert argv.index("-XX:G1HeapRegionSize=8m") > argv.index("-XX:+UseG1GC")
