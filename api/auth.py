@@ -4,12 +4,17 @@ A request sends an API key as ``Authorization: Bearer <key>`` or ``X-API-Key: <k
 as ``Authorization: Bearer <jwt>`` (HS256 signed with ``GRAPHCDP_JWT_SECRET``, claims ``sub``
 and ``role``; refused when no secret is set). Keys are looked up by the SHA-256 of the secret,
 and the answer (found, unknown or revoked) is kept in this process for ``ttl`` seconds, so a
-revocation applies within that time. Without a credential, or with a bad one, /graphql answers
-HTTP 401 with the reason; the GraphiQL page itself (a browser's GET) needs none.
+revocation applies within that time. When the answer expires, the requests that arrive while
+it is looked up again wait for that one lookup: at 1,800 requests a second every request of
+the lookup's few milliseconds went to Neo4j itself, and the burst stalled the API for
+160-280 ms every ``ttl`` seconds (bench/README.md, session 11). Without a credential, or with
+a bad one, /graphql answers HTTP 401 with the reason; the GraphiQL page itself (a browser's
+GET) needs none.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,6 +97,7 @@ class Authenticator:
         self._keys = keys
         self._jwt_secret = jwt_secret
         self._cache: TTLCache[str, StoredKey | None] = TTLCache(size, ttl, timer=timer)
+        self._looking: dict[str, asyncio.Task[StoredKey | None]] = {}  # key hash -> lookup
 
     async def caller(self, headers: Mapping[str, str]) -> Caller:
         """The caller of a request with these headers.
@@ -113,7 +119,7 @@ class Authenticator:
         try:
             stored = self._cache[key_hash]
         except KeyError:
-            stored = self._cache[key_hash] = await self._keys.find(key_hash)
+            stored = await self._find(key_hash)
         if stored is None:
             raise Unauthenticated("unknown API key")
         if stored.revoked:
@@ -121,6 +127,23 @@ class Authenticator:
         if not is_role(stored.role):
             raise Unauthenticated(f"the API key's role {stored.role!r} is not a known role")
         return Caller(f"key:{stored.name}", stored.role)
+
+    async def _find(self, key_hash: str) -> StoredKey | None:
+        """One lookup per key at a time, shared by every request waiting for it; its answer
+        is cached when it arrives (a failed lookup is not: the next request tries again)."""
+        task = self._looking.get(key_hash)
+        if task is None:
+            task = asyncio.create_task(self._keys.find(key_hash))
+            self._looking[key_hash] = task
+
+            def done(finished: asyncio.Task[StoredKey | None]) -> None:
+                self._looking.pop(key_hash, None)
+                if not finished.cancelled() and finished.exception() is None:
+                    self._cache[key_hash] = finished.result()
+
+            task.add_done_callback(done)
+        # shielded: a caller that goes away does not cancel the lookup the others wait for
+        return await asyncio.shield(task)
 
 
 def _wants_ide(scope: Scope, headers: Headers) -> bool:

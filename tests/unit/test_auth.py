@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -191,3 +192,64 @@ async def test_a_websocket_without_a_usable_key_is_closed_with_4401() -> None:
     await guarded(scope([(b"x-api-key", b"s-live")]), receive, send)  # type: ignore[arg-type]
     assert len(reached) == 1
     assert reached[0][CALLER] == Caller("key:crm", "admin")  # type: ignore[index]
+
+
+class SlowKeys(Keys):
+    """A key store whose lookups wait until released (or fail once when told)."""
+
+    def __init__(self, *keys: tuple[str, StoredKey]) -> None:
+        super().__init__(*keys)
+        self.release = asyncio.Event()
+        self.fail = False
+
+    async def find(self, key_hash: str) -> StoredKey | None:
+        self.lookups += 1
+        await self.release.wait()
+        if self.fail:
+            raise ConnectionError("Neo4j went away")
+        return self.keys.get(key_hash)
+
+
+async def test_requests_during_a_lookup_wait_for_it_instead_of_looking_up_again() -> None:
+    keys = SlowKeys(("s-live", StoredKey("crm", "marketer", False)))
+    clock = Clock()
+    auth = Authenticator(keys, None, ttl=10, timer=clock)
+    for expired_at in (0.0, 11.0):  # the first lookup, and the one after the TTL
+        clock.now = expired_at
+        keys.release.clear()
+        lookups = keys.lookups
+        waiting = [asyncio.create_task(auth.caller({"x-api-key": "s-live"})) for _ in range(50)]
+        await asyncio.sleep(0.01)
+        assert keys.lookups == lookups + 1
+        keys.release.set()
+        assert set(await asyncio.gather(*waiting)) == {Caller("key:crm", "marketer")}
+        assert keys.lookups == lookups + 1
+        assert await auth.caller({"x-api-key": "s-live"}) == Caller("key:crm", "marketer")
+        assert keys.lookups == lookups + 1  # and the answer is cached
+
+
+async def test_a_failed_lookup_fails_its_waiters_and_is_not_cached() -> None:
+    keys = SlowKeys(("s-live", StoredKey("crm", "marketer", False)))
+    auth = Authenticator(keys, None, ttl=10, timer=Clock())
+    keys.fail = True
+    waiting = [asyncio.create_task(auth.caller({"x-api-key": "s-live"})) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    keys.release.set()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    keys.fail = False
+    assert await auth.caller({"x-api-key": "s-live"}) == Caller("key:crm", "marketer")
+    assert keys.lookups == 2
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_shared_lookup() -> None:
+    keys = SlowKeys(("s-live", StoredKey("crm", "marketer", False)))
+    auth = Authenticator(keys, None, ttl=10, timer=Clock())
+    first = asyncio.create_task(auth.caller({"x-api-key": "s-live"}))
+    second = asyncio.create_task(auth.caller({"x-api-key": "s-live"}))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    keys.release.set()
+    assert await second == Caller("key:crm", "marketer")
+    assert first.cancelled()
+    assert keys.lookups == 1
