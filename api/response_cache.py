@@ -31,11 +31,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import TTLCache
+from cachetools import TLRUCache, TTLCache
 from graphql import GraphQLSchema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import CALLER, Caller
+from graph.cache import spread_ttl_cache
 from graph.model import now_iso
 from ingest.payload import parse_json
 from ingest.spec import InvalidEvent
@@ -90,7 +91,10 @@ class ResponseCache:
     stats: ResponseStats = field(default_factory=ResponseStats)
 
     def __post_init__(self) -> None:
-        self._entries: TTLCache[tuple[str, bytes], Entry] = TTLCache(max(1, self.size), self.ttl)
+        # (each entry expires after 75-100% of ttl: spread_ttl_cache)
+        self._entries: TLRUCache[tuple[str, bytes], Entry] = spread_ttl_cache(
+            max(1, self.size), self.ttl
+        )
         self._by_tag: dict[str, set[tuple[str, bytes]]] = {}
         self._seq = 0
         # tag -> the sequence number of its latest invalidation (recent ones only)

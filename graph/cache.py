@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from redis.exceptions import RedisError
 
 from graph.repository.profiles import Profile
@@ -91,14 +92,36 @@ class CacheStats:
         )
 
 
+# Entries filled together (a warm-up, a burst of new visitors) must not all expire together:
+# when a thousand hot entries ran out in the same instant the API spent 0.5 s refilling them
+# while every request queued behind it (bench/README.md, session 11). So each entry lives a
+# random 75-100% of its TTL: never longer than the TTL, and refills spread over a quarter of it.
+TTL_SPREAD = 0.25
+
+
+def spread_ttl_cache(
+    maxsize: int, ttl: float, spread: float = TTL_SPREAD,
+    draw: Callable[[], float] = random.random, timer: Callable[[], float] = time.monotonic,
+) -> TLRUCache[Any, Any]:  # fmt: skip
+    """An LRU cache of at most ``maxsize`` entries, each expiring ``ttl * (1 - spread * u)``
+    seconds after it was stored (``u`` drawn in [0, 1) per entry)."""
+
+    def expiry(_key: Any, _value: Any, now: float) -> float:
+        return now + ttl * (1.0 - spread * draw())
+
+    return TLRUCache(maxsize, expiry, timer=timer)
+
+
 class ProfileCache:
     """Read-through profile cache: a profile by customer id or by identifier."""
 
     def __init__(self, source: ProfileSource, redis: RedisLike, config: CacheConfig) -> None:
         self._source, self._redis, self._config = source, redis, config
-        self._local: TTLCache[str, Profile] = TTLCache(config.local_size, config.local_ttl)
+        self._local: TLRUCache[str, Profile] = spread_ttl_cache(config.local_size, config.local_ttl)
         # identifier key -> live customer id (pointers, checked on every use)
-        self._pointers: TTLCache[str, str] = TTLCache(config.local_size * 2, config.local_ttl)
+        self._pointers: TLRUCache[str, str] = spread_ttl_cache(
+            config.local_size * 2, config.local_ttl
+        )
         self.stats = CacheStats()
         self._pending: set[asyncio.Task[None]] = set()
         self._warned = float("-inf")
