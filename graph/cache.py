@@ -92,10 +92,10 @@ class CacheStats:
         )
 
 
-# Entries filled together (a warm-up, a burst of new visitors) must not all expire together:
-# when a thousand hot entries ran out in the same instant the API spent 0.5 s refilling them
-# while every request queued behind it (bench/README.md, session 11). So each entry lives a
+# Entries filled together (a warm-up, a burst of new visitors) should not all expire together,
+# or their refills arrive as one burst that every request queues behind. So each entry lives a
 # random 75-100% of its TTL: never longer than the TTL, and refills spread over a quarter of it.
+# A precaution: its effect on the benchmarks was not measured apart (bench/README.md, session 11).
 TTL_SPREAD = 0.25
 
 

@@ -21,8 +21,8 @@ from stack.process import Managed, ProcessError, port_open
 # Neo4j's heap in 8 MB G1 regions instead of the 1 MB a 1 GB heap gets: an object of half a
 # region or more is "humongous", and each humongous allocation (a Bolt message of a large
 # UNWIND batch, a long result) may start a concurrent marking cycle whose Remark pause stops
-# every query. With 1 MB regions gc.log showed 70 such cycles in 25 minutes of benchmarks,
-# with Remark pauses of 50-125 ms: the stalls in the API's p99 (bench/README.md, session 11).
+# every query. With 1 MB regions one `graphcdp bench api` run had 60 such cycles and Remark
+# pauses up to 125 ms; with 8 MB, none and at most 62 ms (bench/README.md, session 11).
 NEO4J_GC = ("-XX:G1HeapRegionSize=8m",)
 
 JAVA_OPENS = (
