@@ -197,8 +197,7 @@ def _single(function: Function, value: Value, event: EventFact) -> dict[str, Any
 
 def _merge(function: Function, a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
     if a is None:
-        copy: dict[str, Any] = json.loads(json.dumps(b))
-        return copy
+        return _copy(b)
     if function == "count":
         return {"f": function, "n": a["n"] + b["n"]}
     if function == "sum":
@@ -216,6 +215,17 @@ def _merge(function: Function, a: dict[str, Any] | None, b: dict[str, Any]) -> d
             counts[key] = [n, last] if had is None else [had[0] + n, max(had[1], last)]
         return {"f": function, "c": counts}
     return {"f": function, "u": sorted(set(a["u"]) | set(b["u"]))}
+
+
+def _copy(part: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a partial aggregate that shares nothing mutable with it (its only mutable
+    parts are the most_frequent counts and the unique_count list; the rest are scalars)."""
+    out = dict(part)
+    if "c" in out:
+        out["c"] = {key: list(seen) for key, seen in out["c"].items()}
+    if "u" in out:
+        out["u"] = list(out["u"])
+    return out
 
 
 def _final(function: Function, total: dict[str, Any]) -> Value:
