@@ -6,7 +6,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from graphcdp.settings import Settings
+from graphcdp.settings import PREFIX, Settings
 from stack.maven import MavenError
 from stack.process import ProcessError, port_open, rss_mb
 from stack.servers import Server, servers
@@ -34,7 +34,8 @@ class ServerStatus:
 
 
 def up(settings: Settings, only: tuple[str, ...] = ()) -> list[ServerStatus]:
-    """Start every server that is not running, one after another; idempotent.
+    """Start every server that is not running, one after another; idempotent. A server the
+    settings turn off (OpenSearch with ``GRAPHCDP_OPENSEARCH_URL=none``) is left alone.
 
     Raises:
         StackError: a server failed to start or to become ready; names it, with its log tail.
@@ -85,7 +86,7 @@ def _up_one(server: Server) -> None:
 
 def down(settings: Settings, only: tuple[str, ...] = ()) -> None:
     """Stop the servers in reverse start order (SIGTERM, then SIGKILL after a grace time)."""
-    for server in reversed(_selected(settings, only)):
+    for server in reversed(_selected(settings, only, configured=False)):
         stopped = server.managed.stop()
         print(f"  {server.name:<11} {'stopped' if stopped else 'not running'}", file=sys.stderr)
 
@@ -107,12 +108,26 @@ def status(settings: Settings, only: tuple[str, ...] = ()) -> list[ServerStatus]
     return rows
 
 
-def _selected(settings: Settings, only: tuple[str, ...]) -> list[Server]:
+def _selected(
+    settings: Settings, only: tuple[str, ...], *, configured: bool = True
+) -> list[Server]:
+    """The servers named (all without ``only``); with ``configured``, without those the
+    settings turn off (stopping still reaches them, in case one runs from before)."""
     chosen = servers(settings)
     unknown = set(only) - {s.name for s in chosen}
     if unknown:
         raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}")
-    return [s for s in chosen if not only or s.name in only]
+    picked = [s for s in chosen if not only or s.name in only]
+    if not configured:
+        return picked
+    off = [s.name for s in picked if not _in_use(settings, s.name)]
+    if only and off:
+        raise StackError(f"{', '.join(off)}: turned off by the settings ({PREFIX}OPENSEARCH_URL)")
+    return [s for s in picked if s.name not in off]
+
+
+def _in_use(settings: Settings, name: str) -> bool:
+    return name != "opensearch" or settings.opensearch_url is not None
 
 
 def _quietly(check: object) -> bool:

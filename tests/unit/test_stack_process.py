@@ -86,3 +86,18 @@ def test_neo4j_gets_large_g1_regions_and_the_others_the_default(tmp_path: Path) 
     assert not any("G1HeapRegionSize" in a for a in _jvm("512m", tmp_path / "kafka"))
     argv = _jvm("1g", tmp_path / "neo4j", *NEO4J_GC)
     assert argv.index("-XX:G1HeapRegionSize=8m") > argv.index("-XX:+UseG1GC")
+
+
+def test_a_search_engine_turned_off_is_neither_started_nor_checked(tmp_path: Path) -> None:
+    from stack.control import _selected
+
+    off = Settings.from_env(
+        {"GRAPHCDP_STATE_DIR": str(tmp_path), "GRAPHCDP_OPENSEARCH_URL": "none"}
+    )
+    assert [s.name for s in _selected(off, ())] == ["redis", "neo4j", "kafka"]
+    # stack down still reaches one started before the setting changed
+    assert [s.name for s in _selected(off, (), configured=False)][-1] == "opensearch"
+    with pytest.raises(StackError, match="opensearch: turned off by the settings"):
+        up(off, only=("opensearch",))
+    on = Settings.from_env({"GRAPHCDP_STATE_DIR": str(tmp_path)})
+    assert [s.name for s in _selected(on, ())] == ["redis", "neo4j", "kafka", "opensearch"]
