@@ -728,7 +728,7 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
         return bench_resolve(settings, args.persons, args.seed, args.fresh, args.json)
     from bench.ingest import main as bench_ingest
 
-    return bench_ingest(settings, args.events, args.rate, args.seconds, args.workers)
+    return bench_ingest(settings, args.events, args.rate, args.seconds, args.workers, args.warmup)
 
 
 def _stack_ready(settings: Settings) -> None:
@@ -944,6 +944,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=10.0,
                        help="length of freshness run; api: of each scenario")  # fmt: skip
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
+    bench.add_argument(
+        "--warmup", type=int, default=5000, help="ingest: events sent first, not measured"
+    )
     bench.add_argument("--json", action="store_true", help="print JSON (the only output)")
     bench.add_argument("--persons", type=int, default=2000, help="resolve: synthetic people")
     bench.add_argument("--seed", type=int, default=7, help="resolve: generator seed")
