@@ -1,8 +1,13 @@
-"""Activations kept current by the workers: every quarter second, the activations with
-something to send (realtime: new changes; scheduled: their interval passed) are synced, each
-in its own task, so a destination that is down (retrying with backoff) never holds up the
-others. A lease in the graph (activation.claim_activation) lets one process at a time sync an
-activation, across every worker and the API's ``syncNow``."""
+"""Activations kept current by the workers: the activations with something to send
+(realtime: new changes; scheduled: their interval passed) are synced, each in its own task,
+so a destination that is down (retrying with backoff) never holds up the others. A lease in
+the graph (activation.claim_activation) lets one process at a time sync an activation, across
+every worker and the API's ``syncNow``.
+
+The loop looks for due activations every quarter second, and at once when woken: by this
+process's segment follower after it wrote enters or exits (``Wake.set``), and by a sync that
+finished (the changes that arrived while it ran are sent without waiting for the next look).
+The quarter-second look remains for changes written by other processes."""
 
 from __future__ import annotations
 
@@ -41,16 +46,20 @@ def senders_for(client: httpx.AsyncClient, producer: EventProducer) -> Senders:
 
 @contextlib.asynccontextmanager
 async def follow_activations(
-    repo: ActivationRepository, producer: EventProducer
+    repo: ActivationRepository, producer: EventProducer, wake: asyncio.Event | None = None
 ) -> AsyncIterator[None]:
+    """Sync due activations while the block runs; setting ``wake`` makes the loop look now."""
+    wake = wake or asyncio.Event()
     async with (
         httpx.AsyncClient() as client,
-        running(_run(repo, senders_for(client, producer), producer), "activations"),
+        running(_run(repo, senders_for(client, producer), producer, wake), "activations"),
     ):
         yield
 
 
-async def _run(repo: ActivationRepository, senders: Senders, producer: EventProducer) -> None:
+async def _run(
+    repo: ActivationRepository, senders: Senders, producer: EventProducer, wake: asyncio.Event
+) -> None:
     owner = owner_name()
     running: dict[tuple[str, str], asyncio.Task[object]] = {}
     buckets: dict[str, TokenBucket] = {}
@@ -59,6 +68,11 @@ async def _run(repo: ActivationRepository, senders: Senders, producer: EventProd
         await producer.dead_letter([dict(record)])
 
     while True:
+        for key, task in list(running.items()):
+            if task.done():
+                del running[key]
+                if not task.cancelled() and (failure := task.exception()) is not None:
+                    log.warning("activation %s -> %s failed: %s", *key, failure)
         try:
             for key in await repo.due():
                 if key in running:
@@ -68,11 +82,9 @@ async def _run(repo: ActivationRepository, senders: Senders, producer: EventProd
                     repo, senders, segment_id, destination_id, owner, now_iso, dead_letter,
                     buckets=buckets,
                 ))  # fmt: skip
+                running[key].add_done_callback(lambda _: wake.set())
         except (Neo4jError, *UNAVAILABLE, KafkaError, OSError) as err:
             log.warning("activations: %s; looking again shortly", err)
-        for key, task in list(running.items()):
-            if task.done():
-                del running[key]
-                if not task.cancelled() and (failure := task.exception()) is not None:
-                    log.warning("activation %s -> %s failed: %s", *key, failure)
-        await asyncio.sleep(POLL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), POLL)
+        wake.clear()

@@ -29,7 +29,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -151,14 +151,18 @@ async def _definitions(repo: SegmentRepository) -> dict[str, Definition]:
 
 @contextlib.asynccontextmanager
 async def follow_segments(
-    settings: Settings, repo: SegmentRepository, producer: Publisher
+    settings: Settings,
+    repo: SegmentRepository,
+    producer: Publisher,
+    on_moved: Callable[[], None] = lambda: None,
 ) -> AsyncIterator[None]:
-    """Run the follower while the block runs."""
+    """Run the follower while the block runs; ``on_moved`` is called once enters or exits are
+    written (the worker wakes its activation loop with it)."""
     consumer = changes_consumer(settings, settings.segment_group)
     consumer.subscribe([settings.topics.changes])
     await consumer.start()
     try:
-        async with running(_run(consumer, repo, producer, settings), "segments"):
+        async with running(_run(consumer, repo, producer, settings, on_moved), "segments"):
             yield
     finally:
         await consumer.stop()
@@ -171,7 +175,11 @@ def _leader(consumer: AIOKafkaConsumer, topic: str) -> bool:
 
 
 async def _run(
-    consumer: AIOKafkaConsumer, repo: SegmentRepository, producer: Publisher, settings: Settings
+    consumer: AIOKafkaConsumer,
+    repo: SegmentRepository,
+    producer: Publisher,
+    settings: Settings,
+    on_moved: Callable[[], None],
 ) -> None:
     timed_at = time.monotonic() + settings.segment_refresh_seconds
     while True:
@@ -188,12 +196,13 @@ async def _run(
         wait = 0.5
         while True:  # transient failures: the batch is evaluated again (idempotent)
             try:
-                if changes:
-                    await evaluate_batch(repo, producer, changes, datetime.now(UTC))
+                if changes and await evaluate_batch(repo, producer, changes, datetime.now(UTC)):
+                    on_moved()
                 if time.monotonic() >= timed_at and _leader(consumer, settings.topics.changes):
                     moved = await refresh_timed(repo, producer, datetime.now(UTC))
                     timed_at = time.monotonic() + settings.segment_refresh_seconds
                     if moved:
+                        on_moved()
                         log.info("timed segment evaluation moved %d memberships", moved)
                 if batches:
                     await consumer.commit()

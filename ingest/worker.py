@@ -312,8 +312,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     side = EventProducer(settings)
     await side.start()
     followers = contextlib.AsyncExitStack()
+    moved = asyncio.Event()  # the segment follower wrote enters or exits: sync activations now
     await followers.enter_async_context(
-        follow_segments(settings, SegmentRepository(driver, settings.neo4j_database), side)
+        follow_segments(
+            settings, SegmentRepository(driver, settings.neo4j_database), side, moved.set
+        )
     )
     await followers.enter_async_context(
         follow_retention(
@@ -326,6 +329,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         follow_activations(
             ActivationRepository(driver, settings.neo4j_database, settings.opt_in_purposes()),
             side,
+            moved,
         )
     )
     try:
