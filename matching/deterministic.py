@@ -239,10 +239,13 @@ def resolve(
             )
         )
     by_id = {obs.record_id: obs for obs in batch}
+    # A record that states no golden attribute (a track call, say) changes no statistics: a
+    # customer that merged nothing and got only such records keeps its golden values as they
+    # are, and is not written (a new one then has none, as it would after writing them).
     updates = {
         a.customer_id: _golden(a, by_id, stats_json, rules.survivorship)
         for a in assignments
-        if a.new_records or a.merged
+        if a.merged or any(by_id[r].golden for r in a.new_records)
     }
     settled = [
         ConflictNote(n.record_id, n.identifier, tuple(dict.fromkeys(live(c) for c in n.customers)),

@@ -81,3 +81,21 @@ def test_events_create_records_only_when_they_teach_something_about_identity() -
     assert sorted(r for a in out for r in a.new_records) == ["e2", "e4"]
     merged = next(a for a in out if "e4" in a.record_ids)
     assert (merged.customer_id, merged.merged) == ("cus_a", ("cus_u",))
+
+
+def test_only_records_stating_golden_attributes_or_merges_rewrite_the_golden_values() -> None:
+    import dataclasses
+
+    from matching.deterministic import resolve
+    from matching.rules import DEFAULT_RULES
+
+    track = _obs("t1", "user_id:u1")  # a track call: identifiers, no golden attribute
+    stated = dataclasses.replace(_obs("i1", "user_id:u2"), golden={"email": "a@x.co"})
+    existing = {
+        "email:a@x.co": [ExistingCustomer("cus_new", "2026-02")],
+        "user_id:u9": [ExistingCustomer("cus_old", "2026-01")],
+    }
+    merging = _obs("m1", "email:a@x.co", "user_id:u9")  # no attribute, but a merge
+    out = resolve([track, stated, merging], existing, {}, DEFAULT_RULES)
+    assert set(out.golden) == {new_customer_id("i1"), "cus_old"}
+    assert out.golden[new_customer_id("i1")].values == {"email": "a@x.co"}
