@@ -55,7 +55,7 @@ from segments.definition import (
     parse,
     walk,
 )
-from segments.jobs import Changed, membership_changes, refresh
+from segments.jobs import Changed, membership_changes, memberships, refresh
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,12 @@ async def evaluate_batch(
     """Re-evaluate what a batch of changes touches; publish every enter and exit."""
     definitions = await _definitions(repo)
     done: list[Changed] = []
-    for sid, ids in sorted(plan(changes, definitions).items()):
-        changed = await refresh(repo, sid, definitions[sid], now, sorted(ids))
+    todo = plan(changes, definitions)
+    # The memberships of every customer the batch touches, read once for all its segments.
+    member_of = await memberships(repo, sorted(set().union(*todo.values()))) if todo else {}
+    for sid, ids in sorted(todo.items()):
+        current = {c for c in ids if sid in member_of.get(c, ())}
+        changed = await refresh(repo, sid, definitions[sid], now, sorted(ids), current)
         if changed:
             done.append(changed)
     out = [m for c in done for m in membership_changes(c, now_iso())]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from segments.compile import BLOCKS, combine, compile_definition, compile_leaves
 from segments.definition import Definition, Node
@@ -21,8 +21,14 @@ class SegmentStore(Protocol):
     ) -> set[str]: ...
 
     async def apply(
-        self, segment_id: str, holds: set[str], ids: Sequence[str] | None = None
+        self,
+        segment_id: str,
+        holds: set[str],
+        ids: Sequence[str] | None = None,
+        current: set[str] | None = None,
     ) -> tuple[list[str], list[str]]: ...
+
+    async def segments_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]: ...
 
     async def check(
         self, customer_id: str, conditions: str, params: dict[str, object]
@@ -71,13 +77,21 @@ async def preview(store: SegmentStore, definition: Definition, now: datetime) ->
 
 async def refresh(
     store: SegmentStore, segment_id: str, definition: Definition, now: datetime,
-    ids: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None, current: set[str] | None = None,
 ) -> Changed:  # fmt: skip
-    """Evaluate the segment (for every customer, or for ``ids`` only) and write the changes."""
+    """Evaluate the segment (for every customer, or for ``ids`` only) and write the changes.
+    ``current``: which of ``ids`` are members now, when the caller has read it already."""
     compiled = compile_definition(definition, store.blocks(BLOCKS), now)
     holds = await store.evaluate(compiled.condition, compiled.params, ids)
-    entered, exited = await store.apply(segment_id, holds, ids)
+    entered, exited = await store.apply(segment_id, holds, ids, current)
     return Changed(segment_id, tuple(entered), tuple(exited))
+
+
+async def memberships(store: SegmentStore, ids: Sequence[str]) -> dict[str, set[str]]:
+    """customer id -> the segments it is a member of, for ``ids`` (one read)."""
+    return {
+        c: {s["segment_id"] for s in segs} for c, segs in (await store.segments_of(ids)).items()
+    }
 
 
 def in_order(definitions: dict[str, Definition]) -> list[str]:

@@ -122,12 +122,19 @@ class SegmentRepository:
         return [dict(d) for d in rows[0]["days"]] if rows else []
 
     async def apply(
-        self, segment_id: str, holds: set[str], ids: Sequence[str] | None = None
+        self,
+        segment_id: str,
+        holds: set[str],
+        ids: Sequence[str] | None = None,
+        current: set[str] | None = None,
     ) -> tuple[list[str], list[str]]:
         """Make the members those of ``holds`` (among ``ids`` only, when given): (entered,
-        exited), the memberships really changed, each recorded as a MembershipChange."""
-        current = (await self.current_members(segment_id) if ids is None
-                   else await self.members_among(segment_id, ids))  # fmt: skip
+        exited), the memberships really changed, each recorded as a MembershipChange.
+        ``current``: the members among ``ids``, when the caller has read them already (else
+        they are read here)."""
+        if current is None:
+            current = (await self.current_members(segment_id) if ids is None
+                       else await self.members_among(segment_id, ids))  # fmt: skip
         entered, exited = holds - current, current - holds
         if not entered and not exited:
             return [], []
