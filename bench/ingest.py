@@ -133,7 +133,7 @@ async def _count(driver: AsyncDriver, tag: str) -> int:
     return int(records[0]["n"])
 
 
-async def _wait_count(driver: AsyncDriver, tag: str, n: int, within: float) -> float:
+async def wait_count(driver: AsyncDriver, tag: str, n: int, within: float) -> float:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await _count(driver, tag) >= n:
@@ -161,7 +161,7 @@ async def throughput(base: str, key: str, driver: AsyncDriver, events: int) -> d
     async with httpx.AsyncClient(base_url=base, auth=(key, ""), timeout=60) as client:
         await asyncio.gather(*(sender(client) for _ in range(8)))
     accepted = time.monotonic()
-    done = await _wait_count(driver, tag, events, within=600)
+    done = await wait_count(driver, tag, events, within=600)
     return {
         "events_per_s": events / (done - start),
         "http_accept_per_s": events / (accepted - start),
@@ -230,7 +230,7 @@ async def freshness(
             reply = await client.post("/v1/batch", json={"batch": calls})
             if reply.status_code != 200:
                 raise RuntimeError(f"batch refused: {reply.status_code} {reply.text[:200]}")
-    await _wait_count(driver, tag, users, within=600)
+    await wait_count(driver, tag, users, within=600)
     stop = time.monotonic() + seconds
 
     async def background(client: httpx.AsyncClient) -> int:
