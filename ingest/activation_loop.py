@@ -4,15 +4,18 @@ so a destination that is down (retrying with backoff) never holds up the others.
 the graph (activation.claim_activation) lets one process at a time sync an activation, across
 every worker and the API's ``syncNow``.
 
-The loop looks for due activations every quarter second, and at once when woken: by this
-process's segment follower after it wrote enters or exits (``Wake.set``), and by a sync that
-finished (the changes that arrived while it ran are sent without waiting for the next look).
-The quarter-second look remains for changes written by other processes."""
+The loop looks for due activations every quarter second, and at once when woken (the
+``wake`` event): by this process's segment follower after it wrote enters or exits, and by a
+sync that ran to its end (the changes that arrived meanwhile go out without waiting for the
+next look). A sync that found the lease taken by another process, or that failed, wakes
+nothing: the loop then waits for its next look instead of asking again at once. The
+quarter-second look remains for changes written by other processes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -49,12 +52,19 @@ async def follow_activations(
     repo: ActivationRepository, producer: EventProducer, wake: asyncio.Event | None = None
 ) -> AsyncIterator[None]:
     """Sync due activations while the block runs; setting ``wake`` makes the loop look now."""
-    wake = wake or asyncio.Event()
+    wake = wake if wake is not None else asyncio.Event()
     async with (
         httpx.AsyncClient() as client,
         running(_run(repo, senders_for(client, producer), producer, wake), "activations"),
     ):
         yield
+
+
+def _wake_if_synced(wake: asyncio.Event, task: asyncio.Task[object]) -> None:
+    """Look again at once after a sync that ran (not one that found the lease held elsewhere
+    or failed, which would otherwise ask again and again)."""
+    if not task.cancelled() and task.exception() is None and task.result() is not None:
+        wake.set()
 
 
 async def _run(
@@ -82,7 +92,7 @@ async def _run(
                     repo, senders, segment_id, destination_id, owner, now_iso, dead_letter,
                     buckets=buckets,
                 ))  # fmt: skip
-                running[key].add_done_callback(lambda _: wake.set())
+                running[key].add_done_callback(functools.partial(_wake_if_synced, wake))
         except (Neo4jError, *UNAVAILABLE, KafkaError, OSError) as err:
             log.warning("activations: %s; looking again shortly", err)
         with contextlib.suppress(TimeoutError):

@@ -52,9 +52,10 @@ async def test_a_finished_sync_looks_again_without_waiting(
     synced: list[tuple[str, str]] = []
 
     async def quick_sync(repo: Any, senders: Any, segment_id: str, destination_id: str,
-                         *args: Any, **kwargs: Any) -> None:  # fmt: skip
+                         *args: Any, **kwargs: Any) -> object:  # fmt: skip
         await asyncio.sleep(0.01)
         synced.append((segment_id, destination_id))
+        return object()  # a SyncRun
 
     monkeypatch.setattr(loop, "run_sync", quick_sync)
     key = ("seg_1", "dst_1")
@@ -64,5 +65,27 @@ async def test_a_finished_sync_looks_again_without_waiting(
     try:
         await _until(lambda: len(synced) == 2)
         assert repo.looks >= 2
+    finally:
+        task.cancel()
+
+
+async def test_a_sync_that_found_the_lease_taken_does_not_ask_again_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tried: list[str] = []
+
+    async def lease_held_elsewhere(repo: Any, senders: Any, segment_id: str,
+                                   *args: Any, **kwargs: Any) -> None:  # fmt: skip
+        tried.append(segment_id)
+        return None  # run_sync: another process holds the activation's lease
+
+    monkeypatch.setattr(loop, "run_sync", lease_held_elsewhere)
+    key = ("seg_1", "dst_1")
+    repo, wake = FakeRepo([[key]] * 50), asyncio.Event()
+    task = asyncio.create_task(loop._run(repo, None, None, wake))  # type: ignore[arg-type]
+    try:
+        await _until(lambda: tried == ["seg_1"])
+        await asyncio.sleep(0.2)
+        assert (tried, repo.looks) == (["seg_1"], 1)  # no second look before the period
     finally:
         task.cancel()
