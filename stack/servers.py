@@ -70,6 +70,16 @@ class Server:
         """Work done once the server is ready (topics, settings); idempotent."""
 
 
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka's own `Uuid.randomUuid` makes it: 22 url-safe base64
+    characters, never starting with "-" (one id in 64 would, and the storage tool's argument
+    parser then reads it as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _java() -> str:
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
@@ -218,10 +228,11 @@ class Kafka(Server):
             jars,
         ]
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = kafka_cluster_id()
             shutil.rmtree(data, ignore_errors=True)
+            fmt_args = ["format", f"--cluster-id={cluster_id}", "-c", str(conf)]
             fmt = subprocess.run(
-                [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(conf)],
+                [*jvm, "kafka.tools.StorageTool", *fmt_args],
                 capture_output=True,
                 text=True,
                 check=False,
