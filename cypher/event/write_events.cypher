@@ -1,8 +1,9 @@
 // name: event.write_events
-// returns: nothing. Three independent UNWIND batches in one round trip:
+// returns: nothing. Four independent UNWIND batches in one round trip:
 // $devices (one row per customer and device: upsert the device, USES_DEVICE), $events (new
-// Event nodes, PERFORMED by their customer, ON_DEVICE their device) and $customers (one row
-// per customer: last_seen_at and updated_at). The caller has already filtered out events
+// Event nodes, PERFORMED by their customer, ON_DEVICE their device), $customers (one row
+// per customer: last_seen_at and updated_at) and $traits (the rows of identity.write_traits,
+// the batch's computed traits, sent here to save the batch a round trip; may be empty). The caller has already filtered out events
 // that exist (identity.find_seen under the identifier locks), so events are CREATEd; the
 // uniqueness constraint on event_id still guards the rare race.
 CALL () {
@@ -32,4 +33,10 @@ CALL () {
   SET c.updated_at = $now,
       c.last_seen_at = CASE WHEN coalesce(c.last_seen_at, '') < row.last_seen_at
                             THEN row.last_seen_at ELSE c.last_seen_at END
+}
+CALL () {
+  UNWIND $traits AS row
+  MATCH (c:Customer {customer_id: row.customer_id})
+  SET c += row.values, c.trait_state = row.state, c.traits_expire_at = row.expires,
+      c.traits_updated_at = $now
 }

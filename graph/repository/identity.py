@@ -83,6 +83,11 @@ class _SuppressedMeanwhile(Exception):
     """An erasure committed while the batch waited for its identifier locks: start again."""
 
 
+class _Recheck(Exception):
+    """The batch went straight to its identifier locks and found a replayed message or an
+    erased person's identifier there: start again, checking first (identity.find_seen)."""
+
+
 class IdentityRepository:
     """Writes observations and resolves them into customers, one transaction per batch.
 
@@ -119,14 +124,17 @@ class IdentityRepository:
         if self._suppressor is not None:
             of = self._suppressor.hashes({i.key for o in batch for i in o.identifiers})
             hashes = {o.record_id: frozenset(of[i.key] for i in o.identifiers) for o in batch}
+        check_first = False
         async with self._driver.session(database=self._database) as session:
             while True:
                 try:
                     return await session.execute_write(
-                        self._apply, list(batch), planner, candidates, hashes
+                        self._apply, list(batch), planner, candidates, hashes, check_first
                     )
-                except _SuppressedMeanwhile:
-                    continue  # the next attempt drops that person's messages before locking
+                except (_SuppressedMeanwhile, _Recheck):
+                    # The next attempt drops replays and erased people's messages before
+                    # locking (and creating) their identifiers.
+                    check_first = True
 
     @staticmethod
     @unit_of_work(metadata={"query": "identity.apply_batch"})
@@ -136,19 +144,26 @@ class IdentityRepository:
         planner: Planner,
         find: bool,
         hashes: Mapping[str, frozenset[str]],
+        check_first: bool,
     ) -> WriteResult:
         now = now_iso()
-        # Replays and erased people first: such a message must not even create identifiers.
-        found = await tx.run(
-            q("identity.find_seen").text, ids=[o.record_id for o in batch],
-            hashes=sorted({h for hs in hashes.values() for h in hs}),
-        )  # fmt: skip
-        row = await found.single(strict=True)
-        known = set(row["seen"])
-        dropped = await _drop_suppressed(tx, batch, known, hashes, set(row["suppressed"]), now)
-        fresh = [o for o in batch if o.record_id not in known and o.record_id not in dropped]
-        if not fresh:
-            return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
+        known: set[str] = set()
+        dropped: tuple[str, ...] = ()
+        fresh = batch
+        if check_first:
+            # Replays and erased people first: such a message must not even create
+            # identifiers. Usually there are none, so the first attempt goes straight to the
+            # locks, whose checks report them; it is then rolled back and this one runs.
+            found = await tx.run(
+                q("identity.find_seen").text, ids=[o.record_id for o in batch],
+                hashes=sorted({h for hs in hashes.values() for h in hs}),
+            )  # fmt: skip
+            row = await found.single(strict=True)
+            known = set(row["seen"])
+            dropped = await _drop_suppressed(tx, batch, known, hashes, set(row["suppressed"]), now)
+            fresh = [o for o in batch if o.record_id not in known and o.record_id not in dropped]
+            if not fresh:
+                return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
         idents = sorted({i for obs in fresh for i in obs.identifiers})
         locked = await tx.run(
             q("identity.lock_identifiers").text,
@@ -160,6 +175,8 @@ class IdentityRepository:
         row = await locked.single(strict=True)
         if row["suppressed"]:
             raise _SuppressedMeanwhile()
+        if row["seen"] and not check_first:
+            raise _Recheck()  # the locks touched (last_seen) a replay's identifiers
         meanwhile = set(row["seen"])
         if meanwhile:
             known |= meanwhile
@@ -225,7 +242,10 @@ class IdentityRepository:
         events: dict[str, str] = {}
         if with_events:
             params = _event_params(with_events, owner)
-            await (await tx.run(q("event.write_events").text, **params, now=now)).consume()
+            traits = trait_rows(resolution.traits) if resolution.traits else []
+            await (
+                await tx.run(q("event.write_events").text, **params, traits=traits, now=now)
+            ).consume()
             if params["groups"]:
                 await (
                     await tx.run(q("event.write_groups").text, groups=params["groups"], now=now)
@@ -236,7 +256,7 @@ class IdentityRepository:
             await (
                 await tx.run(q("privacy.write_consents").text, consents=consents, now=now)
             ).consume()
-        if resolution.traits:
+        if resolution.traits and not with_events:
             await (
                 await tx.run(
                     q("identity.write_traits").text, rows=trait_rows(resolution.traits), now=now

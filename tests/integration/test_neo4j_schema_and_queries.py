@@ -153,6 +153,14 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
                 }
             ],
             "customers": [{"customer_id": f"cus_{tag}", "last_seen_at": now}],
+            "traits": [
+                {
+                    "customer_id": f"cus_{tag}",
+                    "values": {"event_count": 1},
+                    "state": "{}",
+                    "expires": None,
+                }
+            ],
             "now": now,
         },
         "event.write_groups": {
@@ -701,13 +709,25 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
             older, profile.identifiers, 3,
         )  # fmt: skip
     assert await reads.profile_by_identifier(f"email:nobody-{tag}@example.com") is None
-    # Replaying the same records changes nothing.
+    # Replaying the same records changes nothing, not even when their identifiers were last
+    # seen (the first attempt goes straight to the identifier locks, finds the replays there
+    # and starts again checking first).
+    seen_at = "MATCH (i:Identifier) WHERE i.key IN $keys RETURN i.key AS key, i.last_seen AS at"
+    keys = [email.key, user.key, phone.key]
+    before, _, _ = await driver.execute_query(seen_at, keys=keys)
     replay = await repo.apply(
         [_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], resolve
     )
     assert replay.written == {}
     assert replay.events == {}
     assert set(replay.skipped) == {f"{tag}-1", f"{tag}-3"}
+    after, _, _ = await driver.execute_query(seen_at, keys=keys)
+    assert sorted(map(dict, after), key=str) == sorted(map(dict, before), key=str)
+    # A replay beside a new message: the new one is applied, the replay skipped.
+    mixed = await repo.apply([_obs(f"{tag}-1", email), _obs(f"{tag}-4", phone)], resolve)
+    assert set(mixed.written) == {f"{tag}-4"}
+    assert mixed.written[f"{tag}-4"] == older
+    assert mixed.skipped == (f"{tag}-1",)
 
 
 async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriver) -> None:
