@@ -98,45 +98,86 @@ def parse_batch(
     ``retention`` at ``now`` (privacy.retention) keeps its identity facts but writes no Event
     node, so replaying a topic never brings back events that retention deleted.
     """
-    at = now or datetime.now(UTC)
-    parsed = Parsed()
-    seen: set[str] = set()
-    for message in messages:
-        try:
-            size = len(message.value or b"")
-            if size > MAX_EVENT_BYTES:
-                raise InvalidEvent("body", f"message of {size} bytes is over the 32 KB limit")
-            body: Any = parse_json(message.value or b"")
-            if not isinstance(body, dict):
-                raise InvalidEvent("body", "expected a JSON object")
-            obs = (
-                record_observation(body, options)
-                if message.topic == records_topic
-                else observation(body, options)
-            )
-        except InvalidEvent as err:
-            parsed.dead.append((message, str(err)))
-            continue
-        except Exception as err:
-            # A bug of ours, met by one message: it waits on the DLQ (to replay once fixed)
-            # instead of stopping the ingest of every other message.
-            log.exception("unexpected error parsing %s/%d@%d", message.topic,
-                          message.partition, message.offset)  # fmt: skip
-            parsed.dead.append((message, f"unexpected error: {type(err).__name__}: {err}"))
-            continue
-        if obs.record_id in seen:
-            continue
-        seen.add(obs.record_id)
-        parsed.sources[obs.record_id] = message
-        if (
-            obs.event is not None
-            and retention is not None
-            and obs.timestamp < retention.cutoff(obs.event.type, obs.event.name, obs.source, at)
-        ):
-            obs = dataclasses.replace(obs, event=None)
-            parsed.expired += 1
-        parsed.observations.append(obs)
-    return parsed
+    parser = _BatchParser(records_topic, options, retention, now or datetime.now(UTC))
+    parser.feed(messages)
+    return parser.parsed
+
+
+async def parse_batch_yielding(
+    messages: list[Message],
+    records_topic: str,
+    options: NormaliseOptions = DEFAULT_OPTIONS,
+    retention: Retention | None = None,
+    *,
+    chunk: int = 50,
+) -> Parsed:
+    """``parse_batch``, giving the event loop back after every ``chunk`` messages.
+
+    The worker parses batch N+1 while batch N is in Neo4j, on the same event loop: parsed in
+    one piece (about 45 ms for 500 messages), each of batch N's round trips that came back
+    meanwhile waited for the whole parse, and so did the segment follower and the activation
+    loop. In pieces, they go on between chunks.
+    """
+    parser = _BatchParser(records_topic, options, retention, datetime.now(UTC))
+    for start in range(0, len(messages), chunk):
+        parser.feed(messages[start : start + chunk])
+        await asyncio.sleep(0)
+    return parser.parsed
+
+
+class _BatchParser:
+    def __init__(
+        self,
+        records_topic: str,
+        options: NormaliseOptions,
+        retention: Retention | None,
+        at: datetime,
+    ) -> None:
+        self.parsed = Parsed()
+        self._seen: set[str] = set()
+        self._records_topic = records_topic
+        self._options = options
+        self._retention = retention
+        self._at = at
+
+    def feed(self, messages: list[Message]) -> None:
+        parsed, seen, retention = self.parsed, self._seen, self._retention
+        for message in messages:
+            try:
+                size = len(message.value or b"")
+                if size > MAX_EVENT_BYTES:
+                    raise InvalidEvent("body", f"message of {size} bytes is over the 32 KB limit")
+                body: Any = parse_json(message.value or b"")
+                if not isinstance(body, dict):
+                    raise InvalidEvent("body", "expected a JSON object")
+                obs = (
+                    record_observation(body, self._options)
+                    if message.topic == self._records_topic
+                    else observation(body, self._options)
+                )
+            except InvalidEvent as err:
+                parsed.dead.append((message, str(err)))
+                continue
+            except Exception as err:
+                # A bug of ours, met by one message: it waits on the DLQ (to replay once
+                # fixed) instead of stopping the ingest of every other message.
+                log.exception("unexpected error parsing %s/%d@%d", message.topic,
+                              message.partition, message.offset)  # fmt: skip
+                parsed.dead.append((message, f"unexpected error: {type(err).__name__}: {err}"))
+                continue
+            if obs.record_id in seen:
+                continue
+            seen.add(obs.record_id)
+            parsed.sources[obs.record_id] = message
+            if (
+                obs.event is not None
+                and retention is not None
+                and obs.timestamp
+                < retention.cutoff(obs.event.type, obs.event.name, obs.source, self._at)
+            ):
+                obs = dataclasses.replace(obs, event=None)
+                parsed.expired += 1
+            parsed.observations.append(obs)
 
 
 def dead_letter(message: Message, error: str, group: str) -> bytes:
@@ -336,7 +377,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         while not stop.is_set():
             wait_ms = 0 if in_flight else 200
             batches = await consumer.getmany(timeout_ms=wait_ms, max_records=settings.worker_batch)
-            parsed = _parse(batches, settings) if batches else None
+            parsed = await _parse(batches, settings) if batches else None
             if in_flight is not None:
                 await in_flight
                 in_flight = None
@@ -383,8 +424,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await driver.close()
 
 
-def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> Parsed:
-    return parse_batch(
+async def _parse(batches: dict[TopicPartition, list[Message]], settings: Settings) -> Parsed:
+    return await parse_batch_yielding(
         [m for msgs in batches.values() for m in msgs],
         settings.topics.records,
         settings.normalise_options(),

@@ -131,6 +131,40 @@ def test_parse_batch_splits_dead_letters_dedupes_and_expires_old_events() -> Non
     assert [(m.offset, e.split(" (")[0]) for m, e in parsed.dead] == [(7, "body: not valid JSON")]
 
 
+async def test_a_batch_parsed_in_chunks_gives_the_loop_back_and_parses_as_in_one_piece() -> None:
+    import asyncio
+
+    from ingest.worker import parse_batch, parse_batch_yielding
+
+    env = {"source": "web", "receivedAt": "2026-11-27T00:00:00.000Z"}
+    messages = [
+        _message("cdp.events", {"type": "track", "event": "E", "userId": f"u{i % 7}",
+                                "messageId": f"m{i % 40}", "_graphcdp": env}, i)
+        for i in range(50)
+    ]  # fmt: skip
+    messages[13] = _message("cdp.events", b"[1]", 13)  # a dead letter in the second chunk
+    turns = 0
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    beside = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    turns = 0
+    chunked = await parse_batch_yielding(messages, "cdp.records", chunk=10)  # type: ignore[arg-type]
+    beside.cancel()
+    whole = parse_batch(messages, "cdp.records")  # type: ignore[arg-type]
+    assert turns >= 4  # the other task ran between the five chunks
+    assert chunked.observations == whole.observations
+    # m0..m39 once each (m0..m9 come again in the last chunk), m13 dead
+    assert [o.record_id for o in chunked.observations] == [f"m{i}" for i in range(40) if i != 13]
+    assert [(m.offset, e) for m, e in chunked.dead] == [(m.offset, e) for m, e in whole.dead]
+    assert [m.offset for m, _ in chunked.dead] == [13]
+
+
 async def test_a_batch_that_fails_is_applied_in_parts_and_only_its_bad_message_dead_letters() -> (
     None
 ):
