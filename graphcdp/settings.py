@@ -86,6 +86,16 @@ class Settings:
     write_keys: str = "graphcdp-demo-write-key:demo"
     worker_group: str = "graphcdp-worker"
     worker_batch: int = 500
+    # How long the broker may hold a fetch of the worker's and the change followers' consumers
+    # when the partitions it asks for have nothing new (Kafka's fetch.max.wait.ms; aiokafka's
+    # default is 500 ms). A consumer leaves out of its next fetch the partitions whose fetched
+    # records it has not handed out yet, and sends no other fetch to the broker while one is
+    # held: a message on a left-out partition waits for the held fetch. Measured at 500
+    # events/s (broker append time to the idle worker's fetch): 119 ms median, up to 633 ms,
+    # with 500; 64 ms, up to 117 ms, with 50. The price is idle fetching: with nothing to
+    # read, Kafka used 6.6% of a core instead of 2.0%, a worker 5.4% instead of 2.2% (10 ms:
+    # 21% and 15%).
+    fetch_wait_ms: int = 50
     event_retention_days: int = 90
     # Retention rules by call type, event name and source ("type:page=30,source:kiosk=7";
     # privacy/retention.py), and how often the worker deletes events past their retention.
@@ -401,6 +411,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "api_port": _PORT,
     "api_workers": _int_between(1, 64),
     "worker_batch": _int_between(1, 10_000),
+    "fetch_wait_ms": _int_between(0, 10_000),
     "event_retention_days": _int_between(1, 36_500),
     "retention_interval_seconds": _int_between(1, 7 * 86_400),
     "tracking_plan": _path,

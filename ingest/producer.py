@@ -102,4 +102,5 @@ def changes_consumer(settings: Settings, group_id: str) -> AIOKafkaConsumer:
         group_id=group_id,
         auto_offset_reset="latest",
         enable_auto_commit=False,
+        fetch_max_wait_ms=settings.fetch_wait_ms,
     )

@@ -329,6 +329,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         auto_offset_reset="earliest",
         max_poll_records=settings.worker_batch,
         max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_wait_ms=settings.fetch_wait_ms,
     )
     listener = _FinishBatchFirst(idle)
     consumer.subscribe([topics.events, topics.records], listener=listener)

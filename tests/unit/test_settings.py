@@ -103,3 +103,16 @@ def test_an_empty_opensearch_url_means_search_on_neo4j(value: str) -> None:
     assert Settings.from_env({}).search_index == "graphcdp-customers"
     with pytest.raises(SettingsError, match="no host:port"):
         s.address("opensearch")
+
+
+async def test_the_consumers_fetch_wait_is_a_setting() -> None:
+    from ingest.producer import changes_consumer
+
+    assert Settings.from_env({}).fetch_wait_ms == 50
+    consumer = changes_consumer(Settings.from_env({"GRAPHCDP_FETCH_WAIT_MS": "20"}), "g")
+    try:
+        assert consumer._fetch_max_wait_ms == 20
+    finally:
+        await consumer.stop()  # never started: only marks it closed
+    with pytest.raises(SettingsError):
+        Settings.from_env({"GRAPHCDP_FETCH_WAIT_MS": "-1"})
