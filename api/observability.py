@@ -75,7 +75,7 @@ class ConsumerLag:
         if time.monotonic() - self._at >= self._every:
             self._at = time.monotonic()
             try:
-                self._lag, self._up = await self._read(), True
+                self._lag, self._up = await self.read(), True
             except Exception as err:  # any Kafka failure: report it as down, keep serving
                 log.warning("consumer lag unavailable: %s", err)
                 self._up = False
@@ -88,7 +88,8 @@ class ConsumerLag:
         ]
         return "\n".join(lines) + "\n"
 
-    async def _read(self) -> dict[tuple[str, str], int]:
+    async def read(self) -> dict[tuple[str, str], int]:
+        """The lag now, by (group, topic); raises what Kafka raises."""
         from aiokafka import AIOKafkaConsumer
         from aiokafka.admin import AIOKafkaAdminClient
 

@@ -18,6 +18,11 @@ activation latency.
    user's first event (a page view) is in the graph before the clock starts, so the timed
    purchase is a known customer's event, the usual case; its stages are the call to the
    enter written, and the enter to the webhook.
+
+Before each timed phase, ``WARMUP_SECONDS`` of the same calls go through untimed, until their
+deltas have all arrived and the segment follower has caught up with ``cdp.changes``
+(``warm_up``: how many and how long). ``by_second`` gives the p50 and max of the calls sent
+in each second, so a p99 made by one slow second shows as such.
 """
 
 from __future__ import annotations
@@ -33,12 +38,14 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 
+from api.observability import ConsumerLag
 from bench.ingest import Service, wait_count
 from bench.link_scale import dataset, load
 from graph.cypher import q
@@ -46,6 +53,7 @@ from graph.driver import open_driver
 from graph.model import now_iso
 from graphcdp.settings import Settings
 
+WARMUP_SECONDS = 2.0  # of calls at the timed rate, untimed, before each timed phase
 CITIES = ["Oslo", "Bergen", "Chicago", "Springfield", "Austin"]
 
 
@@ -158,17 +166,33 @@ async def _latency(
                 await wait_count(driver, f"{tag}-first", users, within=600)
             finally:
                 await driver.close()
-        began = time.monotonic()
-        n = 0
-        while time.monotonic() - began < seconds:
-            calls = []
-            for _ in range(batch):
-                user = f"bu-{tag}-{n}"
-                calls.append({"type": "track", "userId": user, "event": event})
-                sent[user] = time.time()
-                n += 1
-            await c.post("/v1/batch", json={"batch": calls}, auth=(key, ""))
-            await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
+
+        async def send(prefix: str, for_seconds: float, record: dict[str, float]) -> int:
+            began = time.monotonic()
+            n = 0
+            while time.monotonic() - began < for_seconds:
+                calls = []
+                for _ in range(batch):
+                    user = f"{prefix}-{n}"
+                    calls.append({"type": "track", "userId": user, "event": event})
+                    record[user] = time.time()
+                    n += 1
+                await c.post("/v1/batch", json={"batch": calls}, auth=(key, ""))
+                await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
+            return n
+
+        # Warm-up, untimed: WARMUP_SECONDS of the same calls, until their deltas have all
+        # reached the webhook and the segment follower has caught up with cdp.changes (the
+        # known customers' first events included). Without it the first seconds measured the
+        # worker and follower just started, and the follower still busy with the page views
+        # sent before the clock (`by_second` showed 2-6 s in the first second, falling to a
+        # steady level).
+        warm_began, arrived_before = time.monotonic(), len(_Hook.arrivals)
+        warm = await send(f"bw-{tag}", WARMUP_SECONDS, {})
+        await _until(lambda: len(_Hook.arrivals) >= arrived_before + warm, "warm-up deltas")
+        await _caught_up(settings)
+        warm_up = {"calls": warm, "seconds": round(time.monotonic() - warm_began, 1)}
+        await send(f"bu-{tag}", seconds, sent)
         await asyncio.sleep(10)  # the last deltas
         by_customer = {}
         for user in sent:
@@ -178,12 +202,49 @@ async def _latency(
                 by_customer[found["customer"]["id"]] = user
     server.shutdown()
     server.server_close()
-    ms = sorted((_Hook.arrivals[c] - sent[u]) * 1000 for c, u in by_customer.items()
-                if c in _Hook.arrivals)  # fmt: skip
+    timed = [(sent[u], (_Hook.arrivals[c] - sent[u]) * 1000) for c, u in by_customer.items()
+             if c in _Hook.arrivals]  # fmt: skip
+    ms = sorted(latency for _, latency in timed)
     if not ms:
         return {"sent": len(sent), "arrived": 0}
     return {"sent": len(sent), "arrived": len(ms), "rate_per_s": rate, **_spread(ms),
-            "stages": await _stages(settings, segment, by_customer, sent, known)}  # fmt: skip
+            "stages": await _stages(settings, segment, by_customer, sent, known),
+            "by_second": _by_second(timed), "warm_up": warm_up}  # fmt: skip
+
+
+async def _until(done: Callable[[], bool], what: str, within: float = 300) -> None:
+    deadline = time.monotonic() + within
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not done within {within:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+async def _caught_up(settings: Settings, within: float = 300) -> None:
+    """Until the segment follower's group has consumed all of ``cdp.changes`` (its lag read
+    as zero three times in a row, 200 ms apart: its own enters come back to it once)."""
+    lag = ConsumerLag(
+        settings.kafka_bootstrap, {settings.segment_group: (settings.topics.changes,)}
+    )
+    deadline, zeros = time.monotonic() + within, 0
+    try:
+        while zeros < 3:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the segment follower did not catch up within {within} s")
+            zeros = zeros + 1 if not any((await lag.read()).values()) else 0
+            await asyncio.sleep(0.2)
+    finally:
+        await lag.close()
+
+
+def _by_second(timed: list[tuple[float, float]]) -> list[list[float]]:
+    """[p50, max] ms of the calls sent in each second of the run: whether a p99 comes from a
+    steady spread or from one hiccup (a second whose calls all waited)."""
+    first = min(at for at, _ in timed)
+    seconds: dict[int, list[float]] = {}
+    for at, latency in timed:
+        seconds.setdefault(int(at - first), []).append(latency)
+    return [[round(statistics.median(v)), round(max(v))] for _, v in sorted(seconds.items())]
 
 
 def _spread(ms: list[float]) -> dict[str, float]:
