@@ -20,9 +20,10 @@ activation latency.
    enter written, and the enter to the webhook.
 
 Before each timed phase, ``WARMUP_SECONDS`` of the same calls go through untimed, until their
-deltas have all arrived and the segment follower has caught up with ``cdp.changes``
-(``warm_up``: how many and how long). ``by_second`` gives the p50 and max of the calls sent
-in each second, so a p99 made by one slow second shows as such.
+deltas have all arrived and the worker and the followers of ``cdp.changes`` (segments,
+search index, caches) have caught up (``warm_up``: how many and how long). ``by_second``
+gives the p50 and max of the calls sent in each second, so a p99 made by one slow second
+shows as such.
 """
 
 from __future__ import annotations
@@ -182,8 +183,8 @@ async def _latency(
             return n
 
         # Warm-up, untimed: WARMUP_SECONDS of the same calls, until their deltas have all
-        # reached the webhook and the segment follower has caught up with cdp.changes (the
-        # known customers' first events included). Without it the first seconds measured the
+        # reached the webhook and the worker and every follower of cdp.changes have caught
+        # up (the known customers' first events included). Without it the first seconds measured the
         # worker and follower just started, and the follower still busy with the page views
         # sent before the clock (`by_second` showed 2-6 s in the first second, falling to a
         # steady level).
@@ -221,11 +222,16 @@ async def _until(done: Callable[[], bool], what: str, within: float = 300) -> No
 
 
 async def _caught_up(settings: Settings, within: float = 300) -> None:
-    """Until the segment follower's group has consumed all of ``cdp.changes`` (its lag read
-    as zero three times in a row, 200 ms apart: its own enters come back to it once)."""
-    lag = ConsumerLag(
-        settings.kafka_bootstrap, {settings.segment_group: (settings.topics.changes,)}
-    )
+    """Until the worker has consumed all of ``cdp.events`` and the segment follower, the search
+    index and the caches all of ``cdp.changes`` (their lag read as zero three times in a row,
+    200 ms apart: the follower's own enters come back to it once)."""
+    topics = settings.topics
+    lag = ConsumerLag(settings.kafka_bootstrap, {
+        settings.worker_group: (topics.events,),
+        settings.segment_group: (topics.changes,),
+        settings.search_group: (topics.changes,),
+        settings.cache_group: (topics.changes,),
+    })  # fmt: skip
     deadline, zeros = time.monotonic() + within, 0
     try:
         while zeros < 3:
