@@ -9,10 +9,11 @@ On the running local stack it starts its own API and worker processes, then meas
    calls for new users, each timed from its HTTP acceptance until ``customer(identifier:
    ...)`` answers through GraphQL (read once the worker announced the new customer on
    ``cdp.changes``, so probing does not load the API): ``freshness_p50_ms``,
-   ``freshness_p99_ms``. The background users' first events are sent and applied before the
-   clock starts: the measured second is the steady mix of known users' events and ten new
-   users a second (the probes), not a burst of 1,000 first events (which earlier runs
-   included, and which left a backlog the probes waited behind).
+   ``freshness_p99_ms``. The background users' first events are sent and applied, and their
+   changes followed (search index, segments, caches: ``caught_up``), before the clock
+   starts: the measured second is the steady mix of known users' events and ten new users a
+   second (the probes), not a burst of 1,000 first events (which earlier runs included, and
+   which left a backlog the probes waited behind).
 3. **Ceiling**: the same kind of events turned into observations in-process and written
    straight to Neo4j through the worker's repository (the same UNWIND batches, no HTTP, no
    Kafka): ``ceiling_events_per_s``; ``ratio`` = events_per_s / ceiling_events_per_s.
@@ -43,6 +44,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from neo4j import AsyncDriver
 
+from api.observability import ConsumerLag
 from graph.driver import open_driver
 from graph.model import new_customer_id, now_iso
 from graph.repository import IdentityRepository
@@ -142,6 +144,28 @@ async def wait_count(driver: AsyncDriver, tag: str, n: int, within: float) -> fl
     raise RuntimeError(f"only {await _count(driver, tag)} of {n} events arrived")
 
 
+async def caught_up(settings: Settings, within: float = 300) -> None:
+    """Until the worker has consumed all of ``cdp.events`` and the segment follower, the search
+    index and the caches all of ``cdp.changes`` (their lag read as zero three times in a row,
+    200 ms apart: the follower's own enters come back to it once)."""
+    topics = settings.topics
+    lag = ConsumerLag(settings.kafka_bootstrap, {
+        settings.worker_group: (topics.events,),
+        settings.segment_group: (topics.changes,),
+        settings.search_group: (topics.changes,),
+        settings.cache_group: (topics.changes,),
+    })  # fmt: skip
+    deadline, zeros = time.monotonic() + within, 0
+    try:
+        while zeros < 3:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the segment follower did not catch up within {within} s")
+            zeros = zeros + 1 if not any((await lag.read()).values()) else 0
+            await asyncio.sleep(0.2)
+    finally:
+        await lag.close()
+
+
 async def throughput(base: str, key: str, driver: AsyncDriver, events: int) -> dict[str, float]:
     tag = f"bt{uuid.uuid4().hex[:8]}"
     calls = [_call(tag, i, max(events // 20, 1)) for i in range(events)]
@@ -231,6 +255,7 @@ async def freshness(
             if reply.status_code != 200:
                 raise RuntimeError(f"batch refused: {reply.status_code} {reply.text[:200]}")
     await wait_count(driver, tag, users, within=600)
+    await caught_up(settings)  # and their changes followed (search index, segments, caches)
     stop = time.monotonic() + seconds
 
     async def background(client: httpx.AsyncClient) -> int:

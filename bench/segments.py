@@ -46,8 +46,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from api.observability import ConsumerLag
-from bench.ingest import Service, wait_count
+from bench.ingest import Service, caught_up, wait_count
 from bench.link_scale import dataset, load
 from graph.cypher import q
 from graph.driver import open_driver
@@ -191,7 +190,7 @@ async def _latency(
         warm_began, arrived_before = time.monotonic(), len(_Hook.arrivals)
         warm = await send(f"bw-{tag}", WARMUP_SECONDS, {})
         await _until(lambda: len(_Hook.arrivals) >= arrived_before + warm, "warm-up deltas")
-        await _caught_up(settings)
+        await caught_up(settings)
         warm_up = {"calls": warm, "seconds": round(time.monotonic() - warm_began, 1)}
         await send(f"bu-{tag}", seconds, sent)
         await asyncio.sleep(10)  # the last deltas
@@ -219,28 +218,6 @@ async def _until(done: Callable[[], bool], what: str, within: float = 300) -> No
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what}: not done within {within:.0f} s")
         await asyncio.sleep(0.1)
-
-
-async def _caught_up(settings: Settings, within: float = 300) -> None:
-    """Until the worker has consumed all of ``cdp.events`` and the segment follower, the search
-    index and the caches all of ``cdp.changes`` (their lag read as zero three times in a row,
-    200 ms apart: the follower's own enters come back to it once)."""
-    topics = settings.topics
-    lag = ConsumerLag(settings.kafka_bootstrap, {
-        settings.worker_group: (topics.events,),
-        settings.segment_group: (topics.changes,),
-        settings.search_group: (topics.changes,),
-        settings.cache_group: (topics.changes,),
-    })  # fmt: skip
-    deadline, zeros = time.monotonic() + within, 0
-    try:
-        while zeros < 3:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the segment follower did not catch up within {within} s")
-            zeros = zeros + 1 if not any((await lag.read()).values()) else 0
-            await asyncio.sleep(0.2)
-    finally:
-        await lag.close()
 
 
 def _by_second(timed: list[tuple[float, float]]) -> list[list[float]]:
