@@ -3,9 +3,10 @@
 // $devices (one row per customer and device: upsert the device, USES_DEVICE), $events (new
 // Event nodes, PERFORMED by their customer, ON_DEVICE their device), $customers (one row
 // per customer: last_seen_at and updated_at) and $traits (the rows of identity.write_traits,
-// the batch's computed traits, sent here to save the batch a round trip; may be empty). The caller has already filtered out events
-// that exist (identity.find_seen under the identifier locks), so events are CREATEd; the
-// uniqueness constraint on event_id still guards the rare race.
+// the batch's computed traits, sent here to save the batch a round trip; may be empty).
+// The caller has already filtered out events that exist (the seen check under the
+// identifier locks, identity.lock_identifiers), so events are CREATEd; the uniqueness
+// constraint on event_id still guards the rare race.
 CALL () {
   UNWIND $devices AS dev
   MERGE (d:Device {device_id: dev.device_id})
