@@ -158,9 +158,10 @@ async def caught_up(settings: Settings, within: float = 300) -> None:
     deadline, zeros = time.monotonic() + within, 0
     try:
         while zeros < 3:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the segment follower did not catch up within {within} s")
-            zeros = zeros + 1 if not any((await lag.read()).values()) else 0
+            behind = {f"{g} on {t}": n for (g, t), n in (await lag.read()).items() if n}
+            if behind and time.monotonic() > deadline:
+                raise RuntimeError(f"not caught up within {within:.0f} s: {behind}")
+            zeros = 0 if behind else zeros + 1
             await asyncio.sleep(0.2)
     finally:
         await lag.close()

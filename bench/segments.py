@@ -183,10 +183,10 @@ async def _latency(
 
         # Warm-up, untimed: WARMUP_SECONDS of the same calls, until their deltas have all
         # reached the webhook and the worker and every follower of cdp.changes have caught
-        # up (the known customers' first events included). Without it the first seconds measured the
-        # worker and follower just started, and the follower still busy with the page views
-        # sent before the clock (`by_second` showed 2-6 s in the first second, falling to a
-        # steady level).
+        # up (the known customers' first events included). Without it the first seconds
+        # measured a worker and follower just started, and the follower still busy with the
+        # page views sent before the clock (`by_second` showed 2-6 s in the first second,
+        # falling to a steady level).
         warm_began, arrived_before = time.monotonic(), len(_Hook.arrivals)
         warm = await send(f"bw-{tag}", WARMUP_SECONDS, {})
         await _until(lambda: len(_Hook.arrivals) >= arrived_before + warm, "warm-up deltas")
