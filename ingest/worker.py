@@ -2,8 +2,9 @@
 
 At-least-once, exactly-once in effect: a batch's offsets are committed per partition only
 after its Neo4j transaction committed and its changes were published, and every write is
-idempotent by ``messageId`` / ``record_id`` (a replayed message is recognised and skipped),
-so a crash anywhere costs a replay, never a loss or a double. A message that cannot be
+idempotent by ``messageId`` / ``record_id`` (a replayed message is recognised and skipped,
+and its customer's change published again: see ``changes``), so a crash anywhere costs a
+replay, never a loss or a double. A message that cannot be
 parsed or applied goes to ``cdp.dlq`` with its cause, source topic, partition and offset, and
 the worker goes on (a batch whose transaction fails for a reason other than an unavailable
 server is applied in halves until the messages that fail alone are found: apply_isolating).
@@ -201,18 +202,36 @@ def dead_letter(message: Message, error: str, group: str) -> bytes:
 
 
 def changes(result: WriteResult, at: str) -> list[tuple[str, dict[str, Any]]]:
-    """The change messages of a batch, keyed by customer id (the key orders them per customer)."""
+    """The change messages of a batch, keyed by customer id (the key orders them per customer).
+
+    A replayed message's customer gets a ``customer.updated`` again, counted with the batch's
+    own records and events and flagged ``replayed`` (how many messages). The batch that
+    applied it first may have stopped between its Neo4j commit and its publish (a crash, a
+    lost broker), and then nothing else would tell the followers (segments, search, caches,
+    subscriptions); a change they see twice costs them an idempotent re-evaluation.
+    """
     out: list[tuple[str, dict[str, Any]]] = []
     created = set(result.created)
     for survivor, loser in result.merges:
         out.append((survivor, {"type": "customer.merged", "customer_id": survivor,
                                "merged": loser, "at": at}))  # fmt: skip
     per_customer: dict[str, dict[str, int]] = {}
+
+    def count(customer: str, what: str) -> None:
+        per_customer.setdefault(customer, {"records": 0, "events": 0})[what] += 1
+
     for customer in result.written.values():
-        per_customer.setdefault(customer, {"records": 0, "events": 0})["records"] += 1
+        count(customer, "records")
     for customer in result.events.values():
-        per_customer.setdefault(customer, {"records": 0, "events": 0})["events"] += 1
+        count(customer, "events")
+    replayed: dict[str, set[str]] = {}  # customer -> message ids
+    for what, ids in (("records", result.replayed_records), ("events", result.replayed_events)):
+        for message, customer in ids.items():
+            count(customer, what)
+            replayed.setdefault(customer, set()).add(message)
     for customer, counts in sorted(per_customer.items()):
+        if customer in replayed:
+            counts = {**counts, "replayed": len(replayed[customer])}
         kind = "customer.created" if customer in created else "customer.updated"
         out.append((customer, {"type": kind, "customer_id": customer, **counts, "at": at}))
     return out

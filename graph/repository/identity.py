@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, RoutingControl, unit_of_work
@@ -53,6 +53,11 @@ class WriteResult:
     conflicts: int = 0  # links refused by the identity rules
     blocked: tuple[str, ...] = ()  # identifier keys with blocked values
     suppressed: tuple[str, ...] = ()  # ids of messages dropped: they name an erased person
+    # Replays found before writing, with the customer each belongs to now: the batch that
+    # applied them may have stopped before its changes were published, so they are published
+    # again (ingest.worker.changes). record_id -> customer_id, and event_id -> customer_id.
+    replayed_records: dict[str, str] = field(default_factory=dict)
+    replayed_events: dict[str, str] = field(default_factory=dict)
 
     def then(self, later: WriteResult) -> WriteResult:
         """This batch's result followed by a later one's (a batch applied in parts)."""
@@ -65,6 +70,8 @@ class WriteResult:
             conflicts=self.conflicts + later.conflicts,
             blocked=self.blocked + later.blocked,
             suppressed=self.suppressed + later.suppressed,
+            replayed_records={**self.replayed_records, **later.replayed_records},
+            replayed_events={**self.replayed_events, **later.replayed_events},
         )
 
     @property
@@ -149,7 +156,15 @@ class IdentityRepository:
         now = now_iso()
         known: set[str] = set()
         dropped: tuple[str, ...] = ()
+        again: dict[bool, dict[str, str]] = {True: {}, False: {}}  # record? -> id -> customer
         fresh = batch
+
+        def nothing_written() -> WriteResult:
+            return WriteResult(
+                {}, {}, (), (), tuple(sorted(known)), suppressed=dropped,
+                replayed_records=again[True], replayed_events=again[False],
+            )  # fmt: skip
+
         if check_first:
             # Replays and erased people first: such a message must not even create
             # identifiers. Usually there are none, so the first attempt goes straight to the
@@ -160,10 +175,14 @@ class IdentityRepository:
             )  # fmt: skip
             row = await found.single(strict=True)
             known = set(row["seen"])
+            for replay in row["replays"]:
+                for kind in (True, False):  # a Record, an Event (an identify call writes both)
+                    if replay["record" if kind else "event"] and replay["customer_id"]:
+                        again[kind][replay["id"]] = replay["customer_id"]
             dropped = await _drop_suppressed(tx, batch, known, hashes, set(row["suppressed"]), now)
             fresh = [o for o in batch if o.record_id not in known and o.record_id not in dropped]
             if not fresh:
-                return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
+                return nothing_written()
         idents = sorted({i for obs in fresh for i in obs.identifiers})
         locked = await tx.run(
             q("identity.lock_identifiers").text,
@@ -182,7 +201,7 @@ class IdentityRepository:
             known |= meanwhile
             fresh = [o for o in fresh if o.record_id not in meanwhile]
             if not fresh:
-                return WriteResult({}, {}, (), (), tuple(sorted(known)), suppressed=dropped)
+                return nothing_written()
         keys = [i.key for i in idents]
         found_candidates = await _candidates(tx, fresh) if find else {}
         linked = sorted({c.customer_id for cs in found_candidates.values() for c in cs})
@@ -287,6 +306,8 @@ class IdentityRepository:
             conflicts=len(resolution.conflicts),
             blocked=tuple(sorted(resolution.blocked)),
             suppressed=dropped,
+            replayed_records=again[True],
+            replayed_events=again[False],
         )
 
 

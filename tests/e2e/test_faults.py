@@ -25,7 +25,15 @@ from aiokafka import AIOKafkaProducer
 from graphcdp.settings import Settings
 from stack import down, status, up
 from tests.e2e.conftest import ADMIN
-from tests.e2e.graph_check import Ledger, graph_shape, query, tag_shape, wait_caught_up
+from tests.e2e.graph_check import (
+    Ledger,
+    end_offsets,
+    graph_shape,
+    query,
+    read_since,
+    tag_shape,
+    wait_caught_up,
+)
 from tests.e2e.stream import Call, calls, identifier_counts, produce
 
 
@@ -125,6 +133,67 @@ def test_replaying_the_topics_from_offset_zero_leaves_the_graph_unchanged(
         _stop(replayer)
     assert graph_shape(settings) == before
     assert "replayed" in (tmp_path / "replay.log").read_text()
+
+
+async def _apply_without_publishing(settings: Settings, body: dict[str, object]) -> str:
+    """What a worker that died between its Neo4j commit and its publish leaves: the message
+    in the graph (parsed and applied by the worker's own code), nothing on cdp.changes."""
+    from aiokafka import ConsumerRecord
+
+    from graph.driver import open_driver
+    from graph.repository import IdentityRepository
+    from ingest.worker import parse_batch
+    from matching.deterministic import resolve
+
+    value = json.dumps(body).encode()
+    message = ConsumerRecord(settings.topics.events, 0, 0, 0, 0, b"k", value, None, 1,
+                             len(value), [])  # fmt: skip
+    parsed = parse_batch([message], settings.topics.records, settings.normalise_options())
+    driver = await open_driver(settings)
+    try:
+        result = await IdentityRepository(driver, settings.neo4j_database).apply(
+            parsed.observations, resolve
+        )
+    finally:
+        await driver.close()
+    (customer,) = result.events.values()
+    return customer
+
+
+def test_a_batch_committed_but_never_published_publishes_its_changes_on_replay(
+    service: str, settings: Settings
+) -> None:
+    tag = f"cw-{uuid.uuid4().hex[:10]}"
+    body = {
+        "type": "track", "event": "Crash Window", "userId": f"{tag}-u", "messageId": f"{tag}-m",
+        "timestamp": "2026-11-27T00:00:00.000Z",
+        "_graphcdp": {"source": "test", "receivedAt": "2026-11-27T00:00:00.000Z"},
+    }  # fmt: skip
+    customer = asyncio.run(_apply_without_publishing(settings, body))
+    since = end_offsets(settings, settings.topics.changes)
+
+    async def redeliver() -> None:  # the uncommitted offset: Kafka hands the message out again
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                settings.topics.events, json.dumps(body).encode(), key=f"{tag}-u".encode()
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(redeliver())
+    found = read_since(settings, settings.topics.changes, since, customer, timeout=60)
+    # A first track call of a user writes a Record (the new identity fact) and an Event.
+    assert [(c["type"], c["records"], c["events"], c.get("replayed")) for c in found] == [
+        ("customer.updated", 1, 1, 1)
+    ], found
+    # Applied once all the same: one event, one performer.
+    assert query(
+        settings,
+        "MATCH (c:Customer)-[:PERFORMED]->(e:Event {event_id: $id}) RETURN c.customer_id AS c",
+        id=f"{tag}-m",
+    ) == [{"c": customer}]
 
 
 log = logging.getLogger(__name__)

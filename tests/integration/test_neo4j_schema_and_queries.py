@@ -716,11 +716,17 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     keys = [email.key, user.key, phone.key]
     before, _, _ = await driver.execute_query(seen_at, keys=keys)
     replay = await repo.apply(
-        [_obs(f"{tag}-1", email), _obs(f"{tag}-3", email, user, phone)], resolve
+        [_obs(f"{tag}-1", email), _obs(f"{tag}-2", user), _obs(f"{tag}-3", email, user, phone)],
+        resolve,
     )
     assert replay.written == {}
     assert replay.events == {}
-    assert set(replay.skipped) == {f"{tag}-1", f"{tag}-3"}
+    assert set(replay.skipped) == {f"{tag}-1", f"{tag}-2", f"{tag}-3"}
+    # Each replay names the customer its record belongs to now (the merge moved tag-2's to
+    # the survivor), so the worker can publish the change again: the first batch may have
+    # died between its commit and its publish.
+    assert replay.replayed_records == {f"{tag}-1": older, f"{tag}-2": older, f"{tag}-3": older}
+    assert replay.replayed_events == {}
     after, _, _ = await driver.execute_query(seen_at, keys=keys)
     assert sorted(map(dict, after), key=str) == sorted(map(dict, before), key=str)
     # A replay beside a new message: the new one is applied, the replay skipped.
@@ -728,6 +734,14 @@ async def test_batches_resolve_merge_and_replay_idempotently(driver: AsyncDriver
     assert set(mixed.written) == {f"{tag}-4"}
     assert mixed.written[f"{tag}-4"] == older
     assert mixed.skipped == (f"{tag}-1",)
+    assert mixed.replayed_records == {f"{tag}-1": older}
+    # An event's replay names the customer who performed it.
+    now = now_iso()
+    event = Observation(f"{tag}-e", "test", now, now, (phone,), kind="track",
+                        event=EventData("track", "Replayed"), always_record=False)  # fmt: skip
+    assert (await repo.apply([event], resolve)).events == {f"{tag}-e": older}
+    again = await repo.apply([event], resolve)
+    assert (again.events, again.replayed_events) == ({}, {f"{tag}-e": older})
 
 
 async def test_prune_deletes_only_events_older_than_the_cutoff(driver: AsyncDriver) -> None:

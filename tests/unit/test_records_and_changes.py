@@ -96,6 +96,28 @@ def test_changes_name_created_updated_and_merged_customers() -> None:
     ]
 
 
+def test_replayed_messages_publish_their_customers_change_again() -> None:
+    # The batch that applied them may have died between its commit and its publish.
+    result = WriteResult(
+        written={},
+        events={"e1": "cus_a"},
+        created=(),
+        merges=(),
+        skipped=("r9", "e8", "e7"),
+        replayed_records={"r9": "cus_b", "e7": "cus_b"},  # e7: an identify, Record and Event
+        replayed_events={"e8": "cus_a", "e7": "cus_b"},
+    )
+    assert changes(result, "T") == [
+        ("cus_a", {"type": "customer.updated", "customer_id": "cus_a", "records": 0,
+                   "events": 2, "replayed": 1, "at": "T"}),
+        ("cus_b", {"type": "customer.updated", "customer_id": "cus_b", "records": 2,
+                   "events": 1, "replayed": 2, "at": "T"}),
+    ]  # fmt: skip
+    # A batch of replays alone still tells the followers.
+    only = WriteResult({}, {}, (), (), ("e8",), replayed_events={"e8": "cus_a"})
+    assert [key for key, _ in changes(only, "T")] == ["cus_a"]
+
+
 def _message(topic: str, body: object, offset: int = 0) -> object:
     from aiokafka import ConsumerRecord
 
