@@ -176,7 +176,8 @@ CATEGORIES: tuple[Category, ...] = (
 # perspective hides uncategorised nodes. Every label under a constraint is in one of the two
 # (a unit test checks), so a new label has to be placed.
 TECHNICAL_LABELS = frozenset({"Setting", "SettingVersion", "SegmentVersion", "MatchModel",
-                              "ApiKey", "AuditEntry", "SyncRun", "MembershipChange",
+                              "ApiKey", "AuditBatch", "AuditEntry", "SyncRun",
+                              "MembershipChange",
                               "Address", "Household", "Suppression", "Job"})  # fmt: skip
 
 # Relationship types people explore, with the property keys worth showing.

@@ -17,6 +17,8 @@ CREATE CONSTRAINT setting_name IF NOT EXISTS FOR (n:Setting) REQUIRE n.name IS U
 CREATE CONSTRAINT match_model_version IF NOT EXISTS FOR (n:MatchModel) REQUIRE n.version IS UNIQUE;
 CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.key_hash IS UNIQUE;
+CREATE CONSTRAINT audit_batch_id IF NOT EXISTS FOR (n:AuditBatch) REQUIRE n.batch_id IS UNIQUE;
+// The audit log before AuditBatch (one node an entry): kept until graph.schema moves it.
 CREATE CONSTRAINT audit_entry_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.entry_id IS UNIQUE;
 CREATE CONSTRAINT sync_run_id IF NOT EXISTS FOR (n:SyncRun) REQUIRE n.sync_id IS UNIQUE;
 CREATE CONSTRAINT consent_change_id IF NOT EXISTS FOR (n:ConsentChange) REQUIRE n.change_id IS UNIQUE;

@@ -28,7 +28,7 @@ CREATE INDEX membership_change_segment IF NOT EXISTS FOR (n:MembershipChange) ON
 CREATE INDEX membership_change_seq IF NOT EXISTS FOR (n:MembershipChange) ON (n.segment_id, n.seq);
 CREATE INDEX sync_run_at IF NOT EXISTS FOR (n:SyncRun) ON (n.segment_id, n.started_at);
 CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
-CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (n:AuditEntry) ON (n.actor);
+CREATE INDEX audit_batch_last_at IF NOT EXISTS FOR (n:AuditBatch) ON (n.last_at);
 CREATE INDEX membership_change_customer IF NOT EXISTS FOR (n:MembershipChange) ON (n.customer_id);
 CREATE INDEX consent_change_recorded IF NOT EXISTS FOR (n:ConsentChange) ON (n.purpose, n.recorded_at);
 // Neo4j Bloom (bloom/graphcdp.perspective.json) suggests search terms from indexed property

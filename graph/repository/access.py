@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,32 +92,81 @@ class ApiKeyRepository:
 
 
 class AuditRepository:
-    """``AuditEntry`` nodes: written in UNWIND batches, read newest first by admins."""
+    """The audit log: one ``AuditBatch`` node a flush, its entries inside as JSON.
+
+    An entry is a dict of entry_id, at, actor, role, operation, kind, fields, customer_ids.
+    A PII read is an entry, so cached reads make thousands a second; as nodes (one each,
+    three index entries each) they cost Neo4j a fifth to half a core at 1,800 reads a second,
+    and as one node a flush a few milliseconds (bench/README.md, session 14). Admins read
+    entries one by one (``entries``, the ``auditLog`` query); in Neo4j Bloom a batch shows
+    its time range, actors, kinds and customer ids.
+    """
+
+    PAGE = 8  # batches read first; each further read doubles it, up to MAX_PAGE
+    MAX_PAGE = 256
 
     def __init__(self, driver: AsyncDriver, database: str) -> None:
         self._driver = driver
         self._database = database
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Store a batch of entries (entry_id, at, actor, role, operation, kind, fields,
-        customer_ids) in one transaction; returns how many."""
+        """Store a batch of entries as one AuditBatch in one transaction; returns how many."""
         if not rows:
             return 0
         records, _, _ = await self._driver.execute_query(
-            q("audit.write_entries").query(), rows=list(rows), database_=self._database
+            q("audit.write_batch").query(), **batch_params(rows), database_=self._database
         )
         return int(records[0]["written"])
 
     async def entries(
         self, first: int, after: tuple[str, str] | None = None, actor: str | None = None
     ) -> list[dict[str, Any]]:
-        """At most ``first`` entries, newest first, after the (at, entry_id) cursor."""
-        after_at, after_id = after or ("", "")
-        records, _, _ = await self._driver.execute_query(
-            q("audit.list_entries").query(), first=first, after_at=after_at, after_id=after_id,
-            actor=actor, database_=self._database, routing_=RoutingControl.READ,
-        )  # fmt: skip
-        return [dict(r) for r in records]
+        """At most ``first`` entries, newest first (by at, then entry_id), after the (at,
+        entry_id) cursor, of one ``actor`` or all.
+
+        Batches are read newest ``last_at`` first, in growing pages, until the entries found
+        that are newer than the last batch's ``last_at`` are ``first`` or more: no batch left
+        can hold a newer one. An entry stored twice (a retried write) shows once.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        below, page = ("~", ""), self.PAGE
+        before = after[0] if after else "~"
+        while True:
+            records, _, _ = await self._driver.execute_query(
+                q("audit.list_batches").query(), n=page, below_at=below[0], below_id=below[1],
+                before=before, actor=actor, database_=self._database,
+                routing_=RoutingControl.READ,
+            )  # fmt: skip
+            for record in records:
+                for entry in json.loads(record["entries"]):
+                    if actor is not None and entry["actor"] != actor:
+                        continue
+                    if after is not None and (entry["at"], entry["entry_id"]) >= after:
+                        continue
+                    found.setdefault(entry["entry_id"], entry)
+            if len(records) < page:
+                break
+            below = (str(records[-1]["last_at"]), str(records[-1]["batch_id"]))
+            if sum(1 for e in found.values() if e["at"] > below[0]) >= first:
+                break
+            page = min(page * 2, self.MAX_PAGE)
+        newest = sorted(found.values(), key=lambda e: (e["at"], e["entry_id"]), reverse=True)
+        return newest[:first]
+
+
+def batch_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of ``audit.write_batch`` for these entries (at most a few thousand)."""
+    ids = sorted(str(r["entry_id"]) for r in rows)
+    return {
+        "batch_id": "audb_" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
+        "first_at": min(str(r["at"]) for r in rows),
+        "last_at": max(str(r["at"]) for r in rows),
+        "count": len(rows),
+        "actors": sorted({str(r["actor"]) for r in rows}),
+        "kinds": sorted({str(r["kind"]) for r in rows}),
+        "customer_ids": sorted({str(c) for r in rows for c in r.get("customer_ids") or ()}),
+        "entries": json.dumps(list(rows), separators=(",", ":"), ensure_ascii=False),
+    }
 
 
 def new_secret() -> str:

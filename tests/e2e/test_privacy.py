@@ -4,6 +4,7 @@ a replay of the Kafka topic nor a late event brings them back."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def test_an_erased_person_is_gone_everywhere_and_stays_gone(
     # its sync runs, and the audit log (ids and counts).
     gone = (
         "MATCH (n) WHERE any(x IN $needles WHERE apoc.convert.toJson(properties(n)) CONTAINS x) "
-        "AND NOT (n:AuditEntry OR n:Segment OR n:SegmentVersion OR n:Destination OR n:SyncRun) "
+        "AND NOT (n:AuditBatch OR n:Segment OR n:SegmentVersion OR n:Destination OR n:SyncRun) "
         "RETURN labels(n) AS kind, properties(n) AS props"
     )
     assert query(settings, gone, needles=needles) == []
@@ -204,10 +205,16 @@ def erased_id(settings: Settings, customer_id: str) -> str:
     """The erasure id the audit log keeps for a customer's erasure."""
     rows = query(
         settings,
-        "MATCH (a:AuditEntry {operation: 'privacy.erase'}) "
-        "WHERE $c IN a.customer_ids RETURN a.entry_id AS id",
+        "MATCH (b:AuditBatch) WHERE $c IN b.customer_ids AND 'erasure' IN b.kinds "
+        "RETURN b.entries AS entries",
         c=customer_id,
     )
-    assert len(rows) == 1, rows
-    entry: str = rows[0]["id"]
+    ids = [
+        e["entry_id"]
+        for row in rows
+        for e in json.loads(row["entries"])
+        if e["operation"] == "privacy.erase" and customer_id in e["customer_ids"]
+    ]
+    assert len(ids) == 1, rows
+    entry: str = ids[0]
     return entry

@@ -37,7 +37,8 @@ MODEL_KEYS = {
     ("MatchModel", "version"),
     ("ApiKey", "name"),
     ("ApiKey", "key_hash"),
-    ("AuditEntry", "entry_id"),
+    ("AuditBatch", "batch_id"),
+    ("AuditEntry", "entry_id"),  # the log before AuditBatch, until graph.schema moves it
 }
 
 
@@ -535,26 +536,38 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
         "apikey.find_api_key": {"key_hash": f"hash-{tag}"},
         "apikey.list_api_keys": {},
         "apikey.revoke_api_key": {"name": f"test-{tag}", "now": now},
-        "audit.write_entries": {
-            "rows": [
-                {
-                    "entry_id": f"aud_{tag}",
-                    "at": now,
-                    "actor": "key:test",
-                    "role": "admin",
-                    "operation": "Test",
-                    "kind": "pii_read",
-                    "fields": ["Customer.email"],
-                    "customer_ids": [f"cus_{tag}"],
-                }
-            ]
+        "audit.write_batch": {
+            "batch_id": f"audb_{tag}",
+            "first_at": now,
+            "last_at": now,
+            "count": 1,
+            "actors": ["key:test"],
+            "kinds": ["pii_read"],
+            "customer_ids": [f"cus_{tag}"],
+            "entries": json.dumps(
+                [
+                    {
+                        "entry_id": f"aud_{tag}",
+                        "at": now,
+                        "actor": "key:test",
+                        "role": "admin",
+                        "operation": "Test",
+                        "kind": "pii_read",
+                        "fields": ["Customer.email"],
+                        "customer_ids": [f"cus_{tag}"],
+                    }
+                ]
+            ),
         },
-        "audit.list_entries": {
-            "first": 5,
-            "after_at": "",
-            "after_id": "",
+        "audit.list_batches": {
+            "n": 5,
+            "below_at": "~",
+            "below_id": "",
+            "before": "~",
             "actor": "key:test",
         },
+        "audit.legacy_entries": {"n": 1},
+        "audit.delete_legacy_entries": {"ids": [f"aud_{tag}"]},
         "privacy.write_consents": {
             "consents": [
                 {
@@ -663,12 +676,12 @@ async def test_every_cypher_file_executes(driver: AsyncDriver) -> None:
     assert records[0]["identifiers"] == [
         {"key": f"email:{tag}@example.com", "type": "email", "value": f"{tag}@example.com"}
     ]
-    # The sample API key and audit entry go (`graphcdp apikey list` would show the key).
+    # The sample API key and audit batch go (`graphcdp apikey list` would show the key).
     _, removed, _ = await driver.execute_query(
-        "MATCH (n) WHERE (n:ApiKey AND n.name = $key) OR (n:AuditEntry AND n.entry_id = $entry) "
+        "MATCH (n) WHERE (n:ApiKey AND n.name = $key) OR (n:AuditBatch AND n.batch_id = $batch) "
         "DETACH DELETE n",
         key=f"test-{tag}",
-        entry=f"aud_{tag}",
+        batch=f"audb_{tag}",
     )
     assert removed.counters.nodes_deleted == 2
 

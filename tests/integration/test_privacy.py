@@ -224,8 +224,9 @@ async def test_erasure_leaves_nothing_of_the_person_and_their_replays_are_droppe
     ]
     left = await _everything_with(driver, needles)
     # What stays: the audit entry of the erasure itself (ids and counts, no values).
-    assert [x["kind"] for x in left] == [["AuditEntry"]], left
-    entry = left[0]["props"]
+    assert [x["kind"] for x in left] == [["AuditBatch"]], left
+    assert left[0]["props"]["kinds"] == ["erasure"]
+    [entry] = json.loads(left[0]["props"]["entries"])
     assert entry["operation"] == "privacy.erase"
     assert f"reference=DSR-{tag}" in entry["fields"]
     assert not any(n in json.dumps(entry) for n in needles if n not in before["ids"])
