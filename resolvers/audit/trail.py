@@ -99,17 +99,23 @@ class AuditLog:
         return len(self._rows)
 
     async def flush(self) -> int:
-        """Write what is buffered now; returns how many rows were written."""
+        """Write what is buffered now; returns how many rows were written.
+
+        Rows recorded while it writes wait for the next flush: draining until the buffer is
+        empty kept a steady stream of reads (1,800 a second) in a loop of back-to-back
+        transactions of about 30 entries each, instead of one of about 360 every interval.
+        """
         written = 0
-        while self._rows:
-            rows, self._rows = self._rows[: self._batch], self._rows[self._batch :]
+        taken, self._rows = self._rows, []
+        while taken:
+            rows, taken = taken[: self._batch], taken[self._batch :]
             try:
                 written += await self._store.write(rows)
             except asyncio.CancelledError:  # stopping mid-write: the final flush retries
-                self._rows[:0] = rows
+                self._rows[:0] = rows + taken
                 raise
             except Exception:
-                self._rows[:0] = rows
+                self._rows[:0] = rows + taken
                 logger.exception("audit log: writing %d entries failed; kept for retry", len(rows))
                 break
         return written

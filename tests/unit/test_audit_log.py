@@ -23,13 +23,15 @@ pytestmark = pytest.mark.unit
 class Store:
     """The audit store: keeps the batches it was given; fails when told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.batches: list[list[dict[str, Any]]] = []
         self.fail = False
+        self.delay = delay
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> int:
         if self.fail:
             raise ConnectionError("neo4j away")
+        await asyncio.sleep(self.delay)
         self.batches.append(list(rows))
         return len(rows)
 
@@ -83,6 +85,21 @@ async def test_a_failed_write_keeps_its_entries_for_the_next_flush() -> None:
     store.fail = False
     assert await log.flush() == 4
     assert [r["entry_id"] for r in store.batches[0]] == ["2", "3", "4", "5"]
+
+
+async def test_entries_recorded_during_a_write_wait_for_the_next_flush() -> None:
+    # Else a steady stream of reads keeps the writer in a loop of tiny transactions.
+    store = Store(delay=0.05)
+    log = AuditLog(store)
+    log.record({"entry_id": "a"})
+    flushing = asyncio.create_task(log.flush())
+    await asyncio.sleep(0.01)  # the write is under way
+    log.record({"entry_id": "b"})
+    assert await flushing == 1
+    assert store.batches == [[{"entry_id": "a"}]]
+    assert log.pending == 1
+    assert await log.flush() == 1
+    assert store.batches[-1] == [{"entry_id": "b"}]
 
 
 def test_cursors_round_trip_and_garbage_is_not_one() -> None:
