@@ -198,7 +198,7 @@ def run(
     generators: int = 2, load: str = "wrk", share: float = 0.5,
 ) -> dict[str, Any]:  # fmt: skip
     rows, _ = dataset(customers, seed)
-    load_seconds = asyncio.run(load_records(settings, rows))
+    load_seconds = asyncio.run(load_records(settings, rows, golden=True))
     url = settings.opensearch_url
     reindex_seconds = asyncio.run(_reindex(settings, url)) if url else None
     emails = sorted({r["email"].strip().lower() for r in rows if r.get("email")})

@@ -24,12 +24,14 @@ from typing import Any
 from bench.quality import report as quality
 from bench.synthetic import generate
 from graph.cypher import q
-from graph.model import now_iso
-from graph.repository.identity import dumps
+from graph.model import Observation, now_iso
+from graph.repository.identity import dumps, golden_rows
 from graphcdp.settings import Settings
 from ingest.records import record_observation
+from matching.deterministic import golden_update
 from matching.features import model_record
 from matching.realtime import Matcher, Thresholds
+from matching.survivorship import DEFAULT_POLICY
 from matching.train import train
 
 LOAD_BATCH = 5_000
@@ -53,8 +55,14 @@ def dataset(records: int, seed: int) -> tuple[list[dict[str, Any]], dict[str, st
     return rows, {r["record_id"]: truth[r["record_id"]] for r in rows}
 
 
-async def load(settings: Settings, rows: list[dict[str, Any]]) -> float:
-    """Clear the graph and load every record as its own customer; seconds taken."""
+async def load(settings: Settings, rows: list[dict[str, Any]], golden: bool = False) -> float:
+    """Clear the graph and load every record as its own customer; seconds taken.
+
+    With ``golden``, each customer also gets its record's golden attributes (email, phone,
+    names ...: survivorship over one record, written by ``identity.write_golden`` as the worker
+    writes them), so its profile reads as a real one (``bench api``). ``bench link`` leaves
+    them out: it times the linking, and its graph has been loaded so since it began.
+    """
     from bench.fresh import clear
     from graph.driver import open_driver
 
@@ -64,18 +72,27 @@ async def load(settings: Settings, rows: list[dict[str, Any]]) -> float:
         await clear(settings, driver)
         now = now_iso()
         for start in range(0, len(rows), LOAD_BATCH):
-            batch = [_row(r) for r in rows[start : start + LOAD_BATCH]]
+            observations = [record_observation(r) for r in rows[start : start + LOAD_BATCH]]
             await driver.execute_query(
-                q("bench.load_records").query(), rows=batch, now=now,
+                q("bench.load_records").query(), rows=[_row(o) for o in observations], now=now,
                 database_=settings.neo4j_database,
             )  # fmt: skip
+            if golden:
+                updates = {
+                    f"cus_{o.record_id}": golden_update({}, [o], DEFAULT_POLICY)
+                    for o in observations
+                    if o.golden
+                }
+                await driver.execute_query(
+                    q("identity.write_golden").query(), rows=golden_rows(updates),
+                    database_=settings.neo4j_database,
+                )  # fmt: skip
     finally:
         await driver.close()
     return time.monotonic() - started
 
 
-def _row(raw: dict[str, Any]) -> dict[str, Any]:
-    obs = record_observation(raw)
+def _row(obs: Observation) -> dict[str, Any]:
     names, dobs = obs.person()
     return {
         "record_id": obs.record_id, "source": obs.source, "customer_id": f"cus_{obs.record_id}",

@@ -27,6 +27,7 @@ from matching.agreement import agree
 from matching.rules import DEFAULT_RULES, IdentityRules
 from matching.survivorship import (
     StatedRecord,
+    Stats,
     SurvivorshipPolicy,
     add_record,
     combine,
@@ -263,10 +264,16 @@ def _golden(
 ) -> GoldenUpdate:
     """The customer's survivorship statistics after the batch, and the winners they give."""
     parts = [loads(stats_json.get(c)) for c in (placed.customer_id, *placed.merged)]
-    stats = combine(*parts)
-    for record_id in placed.new_records:
-        obs = batch[record_id]
-        add_record(stats, StatedRecord(record_id, obs.source, obs.timestamp, obs.golden), policy)
+    return golden_update(combine(*parts), (batch[r] for r in placed.new_records), policy)
+
+
+def golden_update(
+    stats: Stats, observations: Iterable[Observation], policy: SurvivorshipPolicy
+) -> GoldenUpdate:
+    """``stats`` (changed in place) with the observations' records added, and the winners."""
+    for obs in observations:
+        add_record(stats, StatedRecord(obs.record_id, obs.source, obs.timestamp, obs.golden),
+                   policy)  # fmt: skip
     result = golden(stats, policy)
     provenance = json.dumps(result.provenance, separators=(",", ":"), sort_keys=True)
     return GoldenUpdate(result.values, provenance, dumps(stats))
