@@ -3,8 +3,8 @@
 // its entries as JSON ($entries: who (actor, role), what (operation, kind, fields,
 // customer_ids), when (at); never values: no PII in the log), with what a reader filters on
 // beside it: first_at and last_at (the entries' time range), actors, kinds, customer_ids.
-// One node a flush instead of one an entry: a PII read is an entry, and at 1,800 cached reads
-// a second the entries as nodes cost Neo4j a fifth to half a core (bench/README.md).
+// One node a flush instead of one an entry: a PII read is an entry, and a flush of 360 took
+// 85-120 ms as nodes, 7-20 ms as one node (bench/README.md, session 14).
 // MERGE on batch_id (unique; a hash of the entry ids) makes a retried batch harmless.
 // Customers are kept as ids, not relationships, so writing the log never locks a customer.
 MERGE (b:AuditBatch {batch_id: $batch_id})

@@ -95,9 +95,9 @@ class AuditRepository:
     """The audit log: one ``AuditBatch`` node a flush, its entries inside as JSON.
 
     An entry is a dict of entry_id, at, actor, role, operation, kind, fields, customer_ids.
-    A PII read is an entry, so cached reads make thousands a second; as nodes (one each,
-    three index entries each) they cost Neo4j a fifth to half a core at 1,800 reads a second,
-    and as one node a flush a few milliseconds (bench/README.md, session 14). Admins read
+    A PII read is an entry, so cached reads make thousands a second: a flush of 360 took
+    Neo4j 85-120 ms as nodes (one each, three index entries each) and 7-20 ms as one node
+    (bench/README.md, session 14). Admins read
     entries one by one (``entries``, the ``auditLog`` query); in Neo4j Bloom a batch shows
     its time range, actors, kinds and customer ids.
     """
