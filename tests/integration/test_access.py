@@ -136,14 +136,15 @@ async def test_audit_entries_are_batched_and_read_newest_first_by_page(
 
 async def test_audit_pages_interleave_overlapping_batches(driver: AsyncDriver) -> None:
     # Two API processes flush batches whose times overlap; a page is still the newest
-    # entries, read in several rounds of one batch each.
+    # entries, read in several rounds of one batch each. (Dated in 2999: newer than any
+    # entry other tests leave, so the page without an actor is this test's own.)
     store = AuditRepository(driver, "neo4j")
     store.PAGE = store.MAX_PAGE = 1
     actor = f"key:it-{uuid.uuid4().hex[:10]}"
     other = f"key:other-{uuid.uuid4().hex[:10]}"
 
     def entry(n: int, who: str = actor) -> dict[str, object]:
-        return {"entry_id": f"aud_{actor}_{n:02d}", "at": f"2026-11-28T08:00:{n:02d}.000Z",
+        return {"entry_id": f"aud_{actor}_{n:02d}", "at": f"2999-01-01T00:00:{n:02d}.000Z",
                 "actor": who, "role": "admin", "operation": f"Op{n}", "kind": "pii_read",
                 "fields": ["Customer.email"], "customer_ids": [f"cus_{n}"]}  # fmt: skip
 
