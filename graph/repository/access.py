@@ -97,9 +97,9 @@ class AuditRepository:
     An entry is a dict of entry_id, at, actor, role, operation, kind, fields, customer_ids.
     A PII read is an entry, so cached reads make thousands a second: a flush of 360 took
     Neo4j 85-120 ms as nodes (one each, three index entries each) and 7-20 ms as one node
-    (bench/README.md, session 14). Admins read
-    entries one by one (``entries``, the ``auditLog`` query); in Neo4j Bloom a batch shows
-    its time range, actors, kinds and customer ids.
+    (bench/README.md, session 14). Admins read entries one by one (``entries``, the
+    ``auditLog`` query); in Neo4j Bloom a batch shows its time range, actors, kinds and
+    customer ids.
     """
 
     PAGE = 8  # batches read first; each further read doubles it, up to MAX_PAGE
