@@ -101,6 +101,9 @@ class Settings:
     # privacy/retention.py), and how often the worker deletes events past their retention.
     event_retention: str = ""
     retention_interval_seconds: int = 3600
+    # The audit log's retention: the same scheduled job deletes audit entries older than this
+    # (0: keep them forever). A year, as access logs are commonly kept; set it to your policy.
+    audit_retention_days: int = 365
     # A tracking plan (YAML or JSON: JSON Schemas per event, mode per source), or none.
     tracking_plan: Path | None = None
     # Identity rules (YAML: limits, priorities, degree caps, blocked values per identifier
@@ -413,6 +416,7 @@ _PARSERS: dict[str, Callable[[str, str], object]] = {
     "worker_batch": _int_between(1, 10_000),
     "fetch_wait_ms": _int_between(0, 10_000),
     "event_retention_days": _int_between(1, 36_500),
+    "audit_retention_days": _int_between(0, 36_500),
     "retention_interval_seconds": _int_between(1, 7 * 86_400),
     "tracking_plan": _path,
     "identity_rules": _path,

@@ -46,6 +46,7 @@ from neo4j.exceptions import TransientError
 from graph.driver import UNAVAILABLE, open_driver_when_up
 from graph.model import Observation, now_iso
 from graph.repository import (
+    AuditRepository,
     EventRepository,
     IdentityRepository,
     Planner,
@@ -64,7 +65,7 @@ from ingest.payload import parse_json
 from ingest.planning import model_source, plan_batch
 from ingest.producer import EventProducer
 from ingest.records import record_observation
-from ingest.retention_loop import follow_retention
+from ingest.retention_loop import AuditRetention, follow_retention
 from ingest.segment_follower import follow_segments
 from ingest.spec import MAX_EVENT_BYTES, InvalidEvent, observation
 from matching.normalise import DEFAULT_OPTIONS, NormaliseOptions
@@ -384,6 +385,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             EventRepository(driver, settings.neo4j_database),
             settings.retention(),
             settings.retention_interval_seconds,
+            AuditRetention(
+                AuditRepository(driver, settings.neo4j_database), settings.audit_retention_days
+            ),
         )
     )
     await followers.enter_async_context(

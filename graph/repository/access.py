@@ -153,6 +153,19 @@ class AuditRepository:
         newest = sorted(found.values(), key=lambda e: (e["at"], e["entry_id"]), reverse=True)
         return newest[:first]
 
+    async def prune(self, before: str, batch: int = 1000) -> int:
+        """Delete the batches whose newest entry is older than ``before`` (ISO UTC), ``batch``
+        nodes a transaction; returns how many entries went."""
+        deleted = 0
+        while True:
+            records, _, _ = await self._driver.execute_query(
+                q("audit.prune_batches").query(), before=before, n=batch,
+                database_=self._database,
+            )  # fmt: skip
+            deleted += int(records[0]["entries"])
+            if int(records[0]["batches"]) < batch:
+                return deleted
+
 
 def batch_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of ``audit.write_batch`` for these entries (at most a few thousand)."""

@@ -12,11 +12,16 @@ from neo4j import AsyncDriver
 
 from graph.cypher import queries
 from graph.model import EventData, Identifier, Observation, iso_utc, now_iso
-from graph.repository import EventRepository, IdentityRepository, ProfileRepository
+from graph.repository import (
+    AuditRepository,
+    EventRepository,
+    IdentityRepository,
+    ProfileRepository,
+)
 from graph.repository.housekeeping import one_cutoff
 from graph.schema import apply_schema
 from graphcdp.settings import Settings
-from ingest.retention_loop import prune_once
+from ingest.retention_loop import AuditRetention, prune_once
 from matching.deterministic import resolve
 from privacy.retention import Retention
 
@@ -567,6 +572,7 @@ def _sample_params(tag: str) -> dict[str, dict[str, Any]]:
             "actor": "key:test",
         },
         "audit.legacy_entries": {"n": 1},
+        "audit.prune_batches": {"before": "1970-01-01T00:00:00.000Z", "n": 10},
         "audit.delete_legacy_entries": {"ids": [f"aud_{tag}"]},
         "privacy.write_consents": {
             "consents": [
@@ -887,10 +893,22 @@ async def test_one_worker_at_a_time_runs_the_retention_job_when_it_is_due(
     driver: AsyncDriver,
 ) -> None:
     events = EventRepository(driver, "neo4j")
+    # The same job deletes audit entries past the audit log's retention (30 days here).
+    audit = AuditRepository(driver, "neo4j")
+    actor = f"key:retention-{uuid.uuid4().hex[:10]}"
+    entry = {"actor": actor, "role": "admin", "operation": "Old", "kind": "pii_read",
+             "fields": ["Customer.email"], "customer_ids": ["cus_x"]}  # fmt: skip
+    await audit.write([entry | {"entry_id": f"aud_{actor}_old", "at": "2000-01-01T00:00:00.000Z"}])
+    await audit.write([entry | {"entry_id": f"aud_{actor}_new", "at": now_iso()}])
     # Due once the last run is older than the interval; not again within it.
     retention = Retention.parse(f"event:none-{uuid.uuid4().hex}=1", 36_500)
-    first = await prune_once(events, retention, interval=0.5)
+    first = await prune_once(events, retention, interval=0.5, audit=AuditRetention(audit, 30))
     assert first is not None  # it was due (0.5 s since any run) and this process took it
+    kept = await audit.entries(10, None, actor)
+    await driver.execute_query(
+        "MATCH (b:AuditBatch) WHERE $actor IN b.actors DETACH DELETE b", actor=actor
+    )
+    assert [e["entry_id"] for e in kept] == [f"aud_{actor}_new"]
     assert await prune_once(events, retention, interval=3600) is None  # it just ran
     records, _, _ = await driver.execute_query(
         "MATCH (j:Job {name: 'retention'}) RETURN j.lease_until AS lease, j.last_run_at AS ran"
