@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,13 +109,17 @@ class AuditRepository:
         self._driver = driver
         self._database = database
 
-    async def write(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Store a batch of entries as one AuditBatch in one transaction; returns how many."""
+    async def write(
+        self, rows: Sequence[dict[str, Any]], encoded: Sequence[str] | None = None
+    ) -> int:
+        """Store a batch of entries as one AuditBatch in one transaction; returns how many.
+        ``encoded``: each row already as JSON (:func:`encode_entry`), when the caller has it."""
         if not rows:
             return 0
         records, _, _ = await self._driver.execute_query(
-            q("audit.write_batch").query(), **batch_params(rows), database_=self._database
-        )
+            q("audit.write_batch").query(), **batch_params(rows, encoded),
+            database_=self._database,
+        )  # fmt: skip
         return int(records[0]["written"])
 
     async def entries(
@@ -167,8 +171,20 @@ class AuditRepository:
                 return deleted
 
 
-def batch_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The parameters of ``audit.write_batch`` for these entries (at most a few thousand)."""
+def encode_entry(row: Mapping[str, Any]) -> str:
+    """One audit entry as the JSON its batch stores."""
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+
+
+def batch_params(
+    rows: Sequence[dict[str, Any]], encoded: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The parameters of ``audit.write_batch`` for these entries (at most a few thousand);
+    ``encoded``: the rows already encoded (:func:`encode_entry`, in the same order), which
+    spares the writer encoding a thousand rows at once (about 6 ms, in which an API process
+    answers nothing)."""
+    if encoded is None:
+        encoded = [encode_entry(r) for r in rows]
     ids = sorted(str(r["entry_id"]) for r in rows)
     return {
         "batch_id": "audb_" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32],
@@ -178,7 +194,7 @@ def batch_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "actors": sorted({str(r["actor"]) for r in rows}),
         "kinds": sorted({str(r["kind"]) for r in rows}),
         "customer_ids": sorted({str(c) for r in rows for c in r.get("customer_ids") or ()}),
-        "entries": json.dumps(list(rows), separators=(",", ":"), ensure_ascii=False),
+        "entries": "[" + ",".join(encoded) + "]",
     }
 
 

@@ -28,7 +28,12 @@ class Store:
         self.fail = False
         self.delay = delay
 
-    async def write(self, rows: Sequence[dict[str, Any]]) -> int:
+    async def write(
+        self, rows: Sequence[dict[str, Any]], encoded: Sequence[str] | None = None
+    ) -> int:
+        # the log hands each row's JSON beside it, encoded when it was recorded
+        assert encoded is not None
+        assert [json.loads(text) for text in encoded] == list(rows)
         if self.fail:
             raise ConnectionError("neo4j away")
         await asyncio.sleep(self.delay)
