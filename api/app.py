@@ -6,6 +6,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import httpx
 from cross_web import HTTPException  # what Strawberry 0.341 catches and answers with its status
@@ -24,6 +25,7 @@ from strawberry.types import ExecutionResult
 from activation.delivery import erasure_notifier
 from api.auth import CALLER, Authenticator, Caller, RequireCaller
 from api.body_limit import BodyLimit
+from api.fast_hits import FastHits, cors_simple_headers
 from api.invalidation import follow_changes
 from api.observability import ConsumerLag, RequestIds
 from api.openapi import openapi
@@ -72,6 +74,17 @@ logger = logging.getLogger(__name__)
 # How long a request's Neo4j transaction is retried before the API answers 503 instead.
 API_NEO4J_RETRY_SECONDS = 3.0
 NOBODY = Caller("anonymous", "")  # the GraphiQL page's own requests: no field allowed
+# Browsers send tracking calls from any site (analytics.js); write keys, not cookies,
+# authenticate them, so credentials stay off and any origin may call /v1/*.
+CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_methods": ["GET", "POST", "OPTIONS"],
+    "allow_headers": [
+        "authorization", "content-type", "content-encoding", "x-api-key", "x-request-id",
+    ],
+    "expose_headers": ["x-request-id"],
+    "max_age": 86400,
+}  # fmt: skip
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -269,24 +282,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    # Browsers send tracking calls from any site (analytics.js); write keys, not cookies,
-    # authenticate them, so credentials stay off and any origin may call /v1/*.
     middleware = [
+        Middleware(FastHits, cache=responses, cors_headers=cors_simple_headers(CORS)),
         Middleware(RequestIds),
-        Middleware(
-            CORSMiddleware,
-            allow_origins=["*"],
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=[
-                "authorization",
-                "content-type",
-                "content-encoding",
-                "x-api-key",
-                "x-request-id",
-            ],
-            expose_headers=["x-request-id"],
-            max_age=86400,
-        ),
+        Middleware(CORSMiddleware, **CORS),
     ]
     return Starlette(
         routes=routes,

@@ -128,6 +128,17 @@ class Authenticator:
             raise Unauthenticated(f"the API key's role {stored.role!r} is not a known role")
         return Caller(f"key:{stored.name}", stored.role)
 
+    def known_caller(self, token: str) -> Caller | None:
+        """The caller of API key ``token`` when this process already holds a good answer for
+        it (found, not revoked, a known role), without I/O; None otherwise (a JWT, a key not
+        looked up yet or expired, an unknown or revoked key: :meth:`caller` decides those)."""
+        if looks_like_jwt(token):
+            return None
+        stored = self._cache.get(hash_secret(token))
+        if stored is None or stored.revoked or not is_role(stored.role):
+            return None
+        return Caller(f"key:{stored.name}", stored.role)
+
     async def _find(self, key_hash: str) -> StoredKey | None:
         """One lookup per key at a time, shared by every request waiting for it; its answer
         is cached when it arrives (a failed lookup is not: the next request tries again)."""

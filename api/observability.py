@@ -10,9 +10,10 @@ when ``/metrics`` is scraped (at most every few seconds).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 from graphcdp.logs import request_id
@@ -33,8 +34,8 @@ class RequestIds:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = sent if _SANE_ID.match(sent) else uuid.uuid4().hex
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        rid = request_id_for(sent)
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0
@@ -51,11 +52,26 @@ class RequestIds:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http" and scope["path"] not in ("/healthz", "/metrics"):
-                access.info("request", extra={
-                    "method": scope["method"], "path": scope["path"], "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                })  # fmt: skip
+                log_access(scope, status, started)
             request_id.reset(token)
+
+
+def request_id_for(sent: bytes) -> str:
+    """The request id of a request that sent ``sent`` as its ``X-Request-ID``: that one when
+    it is sane, else a new one (32 hex digits, as random as a UUID4 but a fifth of its cost).
+    """
+    text = sent.decode("latin-1")
+    return text if _SANE_ID.match(text) else os.urandom(16).hex()
+
+
+def log_access(scope: MutableMapping[str, Any], status: int, started: float) -> None:
+    """The access log line of an HTTP request answered with ``status`` (``started``:
+    ``time.perf_counter()`` when it arrived), under the request id of the current context."""
+    if access.isEnabledFor(logging.INFO):
+        access.info("request", extra={
+            "method": scope["method"], "path": scope["path"], "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        })  # fmt: skip
 
 
 class ConsumerLag:

@@ -25,8 +25,8 @@ changes.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +110,13 @@ class ResponseCache:
     def get(self, key: tuple[str, bytes]) -> Entry | None:
         return self._entries.get(key)
 
+    def hit(self, entry: Entry, caller: Caller, audit: AuditLog | None, started: float) -> None:
+        """Account for ``entry`` sent to ``caller``: the counter, its audit entry (when it
+        read PII), and the operation's latency since ``started`` (``time.perf_counter``)."""
+        self.stats.hits += 1
+        audit_hit(audit, entry, caller)
+        OPERATIONS.observe("query", entry.operation, True, time.perf_counter() - started)
+
     def begin(self) -> int:
         """The point a computation starts from (see :meth:`put`)."""
         return self._seq
@@ -172,8 +179,8 @@ class CachedResponses:
         ):
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
-        replay = _replaying(body, more, receive)
+        body, more = await read_body(receive)
+        replay = replaying(body, more, receive)
         if more or len(body) > MAX_KEY_BYTES:
             await self.app(scope, replay, send)
             return
@@ -181,10 +188,8 @@ class CachedResponses:
         started = time.perf_counter()
         entry = self.cache.get(key)
         if entry is not None:
-            self.cache.stats.hits += 1
-            await _send_json(send, entry.body)
-            _audit(getattr(scope["app"].state, "audit", None), entry, caller)
-            OPERATIONS.observe("query", entry.operation, True, time.perf_counter() - started)
+            await send_json(send, entry.body)
+            self.cache.hit(entry, caller, getattr(scope["app"].state, "audit", None), started)
             return
         request = _document(body)
         if request is None or not cacheable(self.schema, *request):
@@ -209,13 +214,13 @@ class CachedResponses:
             ), since)  # fmt: skip
 
 
-def _audit(audit: AuditLog | None, entry: Entry, caller: Caller) -> None:
+def audit_hit(audit: AuditLog | None, entry: Entry, caller: Caller) -> None:
     """A hit of an answer that was audited (it read PII) is an audit entry of its own: the
     same fields and customers, this caller, now."""
     if audit is None or entry.audit is None:
         return
     audit.record({
-        **entry.audit, "entry_id": f"aud_{uuid.uuid4().hex}", "at": now_iso(),
+        **entry.audit, "entry_id": f"aud_{os.urandom(16).hex()}", "at": now_iso(),
         "actor": caller.actor, "role": caller.role,
     })  # fmt: skip
 
@@ -245,7 +250,7 @@ def _document(body: bytes) -> tuple[str, str | None] | None:
     return query, name
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def read_body(receive: Receive) -> tuple[bytes, bool]:
     """The body up to MAX_KEY_BYTES (and whether more is still to come)."""
     chunks: list[bytes] = []
     size = 0
@@ -262,7 +267,7 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
-def _replaying(body: bytes, more: bool, receive: Receive) -> Receive:
+def replaying(body: bytes, more: bool, receive: Receive) -> Receive:
     """A receive that hands the app the body already read, then the rest as it comes."""
     sent = False
 
@@ -276,10 +281,13 @@ def _replaying(body: bytes, more: bool, receive: Receive) -> Receive:
     return replay
 
 
-async def _send_json(send: Send, body: bytes) -> None:
+async def send_json(
+    send: Send, body: bytes, more_headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """A 200 with ``body`` as JSON (content type, length, then ``more_headers``)."""
     await send({
         "type": "http.response.start", "status": 200,
-        "headers": [_JSON, (b"content-length", str(len(body)).encode())],
+        "headers": [_JSON, (b"content-length", str(len(body)).encode()), *more_headers],
     })  # fmt: skip
     await send({"type": "http.response.body", "body": body})
 

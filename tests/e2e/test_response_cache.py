@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from graphcdp.settings import Settings
-from tests.e2e.conftest import ADMIN, ADMIN_ACTOR, DEMO_KEY
+from tests.e2e.conftest import ADMIN, ADMIN_ACTOR, DEMO_KEY, JWT_SECRET
 from tests.e2e.graph_check import query
 from tests.e2e.test_security import _audit, _key
 
@@ -133,3 +134,40 @@ def test_missing_customers_and_wider_queries_are_executed_every_time(service: st
     for _ in range(3):
         assert _read(service, wider, ADMIN).json()["data"]["customer"]["id"]
     assert _reads(service) == before  # not a candidate: neither a hit nor a miss
+
+
+def test_a_hit_on_the_fast_path_is_the_answer_the_whole_stack_gives(service: str) -> None:
+    """An API key the process knows is answered by ``FastHits`` before Starlette's layers; a
+    JWT of the same role takes the whole stack (request ids, CORS, router, auth) to the same
+    kept answer. Both must send the same status, body and headers."""
+    tag = uuid.uuid4().hex[:10]
+    user = f"rc-fast-{tag}"
+    _identify(service, user, {"email": f"rc.fast.{tag}@example.com", "firstName": "Ada"})
+    body = {"query": PROFILE.format(tag=tag), "variables": {"value": user}}
+    _until_found(service, body)
+    token = jwt.encode({"sub": "rc-fast", "role": "admin"}, JWT_SECRET, algorithm="HS256")
+    callers = {"key": ADMIN, "jwt": {"Authorization": f"Bearer {token}"}}
+    deadline = time.monotonic() + 30
+    while True:  # until one read with each caller is a hit (see the first test)
+        before = _reads(service)
+        replies = {}
+        for name, headers in callers.items():
+            for origin in (False, True):
+                sent = {**headers, "X-Request-ID": f"trace-{tag}"}
+                if origin:
+                    sent["Origin"] = "https://shop.example"
+                replies[(name, origin)] = _read(service, body, sent)
+        if _reads(service)["hit"] == before["hit"] + len(replies):
+            break
+        assert time.monotonic() < deadline, "the answer is never served from the cache"
+        time.sleep(0.5)
+
+    def shown(reply: httpx.Response) -> list[tuple[bytes, bytes]]:
+        return [(k, v) for k, v in reply.headers.raw if k.lower() not in (b"date", b"server")]
+
+    for origin in (False, True):
+        fast, whole = replies[("key", origin)], replies[("jwt", origin)]
+        assert (fast.status_code, fast.content) == (whole.status_code, whole.content)
+        assert shown(fast) == shown(whole)
+        assert fast.headers["x-request-id"] == f"trace-{tag}"
+        assert ("access-control-allow-origin" in fast.headers) is origin

@@ -253,3 +253,22 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_shared_lookup() -> No
     assert await second == Caller("key:crm", "marketer")
     assert first.cancelled()
     assert keys.lookups == 1
+
+
+async def test_a_known_caller_is_one_already_looked_up_and_good() -> None:
+    keys = Keys(("s-live", StoredKey("crm", "marketer", False)),
+                ("s-gone", StoredKey("old", "admin", True)),
+                ("s-odd", StoredKey("odd", "superuser", False)))  # fmt: skip
+    clock = Clock()
+    auth = Authenticator(keys, SECRET, ttl=10, timer=clock)
+    assert auth.known_caller("s-live") is None  # not looked up yet: no I/O here
+    await auth.caller({"x-api-key": "s-live"})
+    for secret in ("s-gone", "s-odd", "s-unknown"):
+        with pytest.raises(Unauthenticated):
+            await auth.caller({"x-api-key": secret})
+    assert auth.known_caller("s-live") == Caller("key:crm", "marketer")
+    assert [auth.known_caller(s) for s in ("s-gone", "s-odd", "s-unknown")] == [None] * 3
+    assert auth.known_caller(_token()) is None  # JWTs are always checked by caller()
+    assert keys.lookups == 4
+    clock.now = 11  # expired: look it up again first
+    assert auth.known_caller("s-live") is None
