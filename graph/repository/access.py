@@ -157,9 +157,11 @@ class AuditRepository:
         newest = sorted(found.values(), key=lambda e: (e["at"], e["entry_id"]), reverse=True)
         return newest[:first]
 
-    async def prune(self, before: str, batch: int = 1000) -> int:
+    async def prune(self, before: str, batch: int = 100) -> int:
         """Delete the batches whose newest entry is older than ``before`` (ISO UTC), ``batch``
-        nodes a transaction; returns how many entries went."""
+        nodes a transaction (a batch holds up to a few hundred KB of entries, and Neo4j's
+        transaction state for deleting thousands of them outgrew its memory pool); returns
+        how many entries went."""
         deleted = 0
         while True:
             records, _, _ = await self._driver.execute_query(
