@@ -131,6 +131,7 @@ def _drive(base: str, query: str, variables: list[dict[str, Any]], rate: float, 
             opened += 1
         tasks = []
         start = time.perf_counter() + 0.05
+        started_at = time.time() + 0.05  # the same moment on the wall clock
         for n in range(count):
             due = start + n / rate
             delay = due - time.perf_counter()
@@ -152,6 +153,8 @@ def _drive(base: str, query: str, variables: list[dict[str, Any]], rate: float, 
             "max_ms": round(ms[-1], 2) if ms else None,
             "achieved_per_s": round(len(ms) / wall),
             "connections": opened,
+            # the schedule's start (UTC), to find its slowest moments in other logs
+            "started_at": _utc(started_at),
             # when the slowest answers were due: seconds into the run, and ms they took
             "slowest": [
                 (round(n / rate, 2), round(x * 1000, 1), round(late * 1000, 1))
@@ -171,6 +174,11 @@ def _drive(base: str, query: str, variables: list[dict[str, Any]], rate: float, 
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def _utc(epoch: float) -> str:
+    moment = time.gmtime(epoch)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", moment) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
 def drive(base: str, query: str, variables: list[dict[str, Any]], rate: float, seconds: float,

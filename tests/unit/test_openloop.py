@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -65,7 +66,10 @@ def test_requests_are_complete_http_posts_with_the_headers() -> None:
 
 def test_sends_the_rate_for_the_seconds_and_each_variable_in_turn(base: str) -> None:
     variables = [{"v": f"c{i}"} for i in range(7)]
+    before = datetime.now(UTC)
     found = _drive(base, QUERY, variables, 100, 0.5, True, {"X-Api-Key": "k"})
+    started = datetime.fromisoformat(found["started_at"])
+    assert before <= started <= before + timedelta(seconds=5)
     assert found["requests"] == 50
     assert found["failed"] == 0
     assert [s["body"]["variables"]["v"] for s in _Handler.seen[:8]] == [
