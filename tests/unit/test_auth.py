@@ -97,10 +97,15 @@ class Clock:
         return self.now
 
 
-async def test_api_keys_resolve_to_their_name_and_role_and_are_cached_for_the_ttl() -> None:
-    keys = Keys(("s-live", StoredKey("crm", "marketer", False)),
+def _live_revoked_and_odd() -> Keys:
+    """A good marketer key, a revoked admin key and a key of an unknown role."""
+    return Keys(("s-live", StoredKey("crm", "marketer", False)),
                 ("s-gone", StoredKey("old", "admin", True)),
                 ("s-odd", StoredKey("odd", "superuser", False)))  # fmt: skip
+
+
+async def test_api_keys_resolve_to_their_name_and_role_and_are_cached_for_the_ttl() -> None:
+    keys = _live_revoked_and_odd()
     clock = Clock()
     auth = Authenticator(keys, None, ttl=10, timer=clock)
     assert await auth.caller({"x-api-key": "s-live"}) == Caller("key:crm", "marketer")
@@ -256,9 +261,7 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_shared_lookup() -> No
 
 
 async def test_a_known_caller_is_one_already_looked_up_and_good() -> None:
-    keys = Keys(("s-live", StoredKey("crm", "marketer", False)),
-                ("s-gone", StoredKey("old", "admin", True)),
-                ("s-odd", StoredKey("odd", "superuser", False)))  # fmt: skip
+    keys = _live_revoked_and_odd()
     clock = Clock()
     auth = Authenticator(keys, SECRET, ttl=10, timer=clock)
     assert auth.known_caller("s-live") is None  # not looked up yet: no I/O here
