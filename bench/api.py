@@ -220,8 +220,11 @@ def run(
                     ids.append({"id": customer["customer"]["id"]})
         hot_vars = [{"value": e} for e in hot]
         # (query, variables, cycle, warm): a warmed scenario reads each of its variables once
-        # just before it runs, so its entries are fresh for the whole run (the caches keep an
-        # entry GRAPHCDP_CACHE_LOCAL_TTL = 30 s from when it was stored, however often read).
+        # just before it runs, so its entries are fresh for the saturated run. The caches keep
+        # an entry 75-100% of GRAPHCDP_CACHE_LOCAL_TTL (30 s) from when it was stored, however
+        # often it is read, and the paced run's own warm-up reads hits, which renew nothing:
+        # the paced run, 12-15 s later, meets entries expiring and being recomputed, as a
+        # process serving the same hot set would (bench/README.md, session 15).
         scenarios = {
             "profile_by_identifier_cached": (BY_IDENTIFIER, hot_vars, True, True),
             "profile_by_identifier_uncached": (
