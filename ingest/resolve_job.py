@@ -83,9 +83,10 @@ async def clear_graph(driver: AsyncDriver, database: str, label: str | None = No
     audit log's batches go first, a few at a time (``CLEAR_AUDIT_BATCH``)."""
     deleted = 0
     async with driver.session(database=database) as session:
-        passes = [(label, CLEAR_BATCH)]
-        if label in (None, "AuditBatch"):
-            passes.insert(0, ("AuditBatch", CLEAR_AUDIT_BATCH))
+        if label is None:
+            passes = [("AuditBatch", CLEAR_AUDIT_BATCH), (None, CLEAR_BATCH)]
+        else:
+            passes = [(label, CLEAR_AUDIT_BATCH if label == "AuditBatch" else CLEAR_BATCH)]
         for name, batch in passes:
             result = await session.run(q("graph.clear_graph").query(), label=name, batch=batch)
             record = await result.single()

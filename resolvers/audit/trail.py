@@ -78,34 +78,26 @@ class AuditLog:
     A failed write keeps its rows for the next flush (at most ``limit`` rows are kept; beyond
     that the oldest are dropped, and the drop is logged as an error).
 
-    Each row is encoded (the JSON its batch stores) when it is recorded, so a
-    flush does not encode a thousand rows at once: that held the API's event loop for about
-    6 ms every interval at 4,000 audited reads a second, which every request then waiting
-    paid (bench/README.md, session 15).
+    Each row is kept with its JSON (what its batch stores), encoded when it is recorded, so a
+    flush does not encode a thousand rows at once (about 6 ms with the API's event loop held;
+    bench/README.md, session 15).
     """
 
     def __init__(
-        self,
-        store: AuditStore,
-        interval: float = 0.2,
-        batch: int = 1000,
-        limit: int = 100_000,
+        self, store: AuditStore, interval: float = 0.2, batch: int = 1000, limit: int = 100_000
     ) -> None:
         self._store = store
         self._interval = interval
         self._batch = batch
         self._limit = limit
-        self._rows: list[dict[str, Any]] = []
-        self._encoded: list[str] = []
+        self._rows: list[tuple[dict[str, Any], str]] = []  # (row, its JSON)
         self._wake = asyncio.Event()
 
     def record(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-        self._encoded.append(encode_entry(row))
+        self._rows.append((row, encode_entry(row)))
         if len(self._rows) > self._limit:
             dropped = len(self._rows) - self._limit
             del self._rows[:dropped]
-            del self._encoded[:dropped]
             logger.error("audit log: %d entries dropped (the graph is not taking writes)", dropped)
         if len(self._rows) >= self._batch:
             self._wake.set()
@@ -123,20 +115,17 @@ class AuditLog:
         """
         written = 0
         taken, self._rows = self._rows, []
-        texts, self._encoded = self._encoded, []
         while taken:
-            rows, taken = taken[: self._batch], taken[self._batch :]
-            encoded, texts = texts[: self._batch], texts[self._batch :]
+            chunk, taken = taken[: self._batch], taken[self._batch :]
+            rows, encoded = [r for r, _ in chunk], [text for _, text in chunk]
             try:
                 written += await self._store.write(rows, encoded)
             except asyncio.CancelledError:  # stopping mid-write: the final flush retries
-                self._rows[:0] = rows + taken
-                self._encoded[:0] = encoded + texts
+                self._rows[:0] = chunk + taken
                 raise
             except Exception:
-                self._rows[:0] = rows + taken
-                self._encoded[:0] = encoded + texts
-                logger.exception("audit log: writing %d entries failed; kept for retry", len(rows))
+                self._rows[:0] = chunk + taken
+                logger.exception("audit log: writing %d entries failed; kept for retry", len(chunk))
                 break
         return written
 
